@@ -1,0 +1,35 @@
+/*
+ * config: the YAML configuration file (libyaml) and its defaults.
+ * Read once at start-up by main.c; every other module gets plain values.
+ * Unknown keys and wrong types are errors, each reported with its line.
+ *
+ *   collector:
+ *     bmp_listen: "0.0.0.0:1790"
+ *     http_listen: "127.0.0.1:8080"
+ *     db: "pathwatch.db"
+ *     max_message_bytes: 1048576
+ *     resync_timeout: 120        # seconds
+ *     log_level: info            # error | warn | info | debug
+ */
+#ifndef PW_CONFIG_H
+#define PW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pw_config {
+	char *bmp_listen;
+	char *http_listen;
+	char *db;
+	uint32_t max_message_bytes;
+	uint32_t resync_timeout_s;
+	char *log_level;
+};
+
+void config_defaults(struct pw_config *c);
+/* Parses FILE over the current values. Returns the number of errors; each
+ * is printed to `errs` (one line per error, "FILE:LINE: message"). */
+int config_load(struct pw_config *c, const char *file, char *errs, size_t n);
+void config_free(struct pw_config *c);
+
+#endif

@@ -1,0 +1,414 @@
+/*
+ * main: wiring only. Reads the configuration, opens the store and loads the
+ * RIB from it, starts the store writer, the BMP listener (libuv loop, this
+ * thread) and the HTTP server (its own threads), and shuts them down in
+ * reverse order on SIGINT/SIGTERM. Also the offline commands: replay, dump,
+ * check-config.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "bmp.h"
+#include "common/check.h"
+#include "common/log.h"
+#include "common/mono.h"
+#include "config.h"
+#include "feed.h"
+#include "ingest.h"
+#include "rib.h"
+#include "store.h"
+#include "web/web.h"
+
+#ifndef PW_VERSION
+#define PW_VERSION "dev"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"pathwatch %s: passive BMP collector (live RIB, route history, backup-path checks)\n"
+		"\n"
+		"usage:\n"
+		"  pathwatch [--config FILE] [--bmp-listen ADDR:PORT] [--http-listen ADDR:PORT] [--db PATH]\n"
+		"            [--log-level error|warn|info|debug]\n"
+		"      run the collector (routers connect to the BMP listener; the API is on HTTP)\n"
+		"  pathwatch replay FILE.bmp [--router NAME] [--db PATH] [--config FILE]\n"
+		"      feed a captured raw BMP stream through the same pipeline into the database\n"
+		"  pathwatch dump FILE.bmp\n"
+		"      print each message of a captured BMP stream as one JSON line\n"
+		"  pathwatch check-config FILE\n"
+		"      validate a configuration file; every error is reported with its line\n"
+		"\n"
+		"options:\n"
+		"  --config FILE          YAML configuration (default: none, built-in defaults)\n"
+		"  --bmp-listen ADDR:PORT BMP listener (default 0.0.0.0:1790)\n"
+		"  --http-listen ADDR:PORT HTTP API (default 127.0.0.1:8080)\n"
+		"  --db PATH              SQLite database (default ./pathwatch.db)\n"
+		"  --router NAME          replay: name the router (default: its sysName)\n"
+		"  --log-level LEVEL      log verbosity (default info)\n"
+		"  -h, --help             this text\n"
+		"  --version              print the version\n",
+		PW_VERSION);
+}
+
+struct args {
+	const char *command; /* NULL: run */
+	const char *file;
+	const char *config;
+	const char *bmp_listen, *http_listen, *db, *router, *log_level;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	enum { O_CONFIG = 256, O_BMP, O_HTTP, O_DB, O_ROUTER, O_LOG, O_VERSION };
+	static const struct option opts[] = {
+		{ "config", required_argument, 0, O_CONFIG }, { "bmp-listen", required_argument, 0, O_BMP },
+		{ "http-listen", required_argument, 0, O_HTTP }, { "db", required_argument, 0, O_DB },
+		{ "router", required_argument, 0, O_ROUTER }, { "log-level", required_argument, 0, O_LOG },
+		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, O_VERSION }, { 0, 0, 0, 0 },
+	};
+	memset(a, 0, sizeof *a);
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_CONFIG: a->config = optarg; break;
+		case O_BMP: a->bmp_listen = optarg; break;
+		case O_HTTP: a->http_listen = optarg; break;
+		case O_DB: a->db = optarg; break;
+		case O_ROUTER: a->router = optarg; break;
+		case O_LOG: a->log_level = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		case O_VERSION: printf("pathwatch %s\n", PW_VERSION); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		a->command = argv[optind++];
+		if (strcmp(a->command, "replay") && strcmp(a->command, "dump") && strcmp(a->command, "check-config")) {
+			fprintf(stderr, "pathwatch: unknown command \"%s\"\n", a->command);
+			usage(stderr);
+			return -1;
+		}
+		if (optind >= argc) {
+			fprintf(stderr, "pathwatch %s: FILE is missing\n", a->command);
+			return -1;
+		}
+		a->file = argv[optind++];
+		/* options may also follow the file */
+		while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+			switch (c) {
+			case O_CONFIG: a->config = optarg; break;
+			case O_DB: a->db = optarg; break;
+			case O_ROUTER: a->router = optarg; break;
+			case O_LOG: a->log_level = optarg; break;
+			case O_BMP: a->bmp_listen = optarg; break;
+			case O_HTTP: a->http_listen = optarg; break;
+			default: usage(stderr); return -1;
+			}
+		}
+		if (optind < argc) {
+			fprintf(stderr, "pathwatch: unexpected argument \"%s\"\n", argv[optind]);
+			return -1;
+		}
+	}
+	if (a->router && (!a->command || strcmp(a->command, "replay"))) {
+		fprintf(stderr, "pathwatch: --router applies to replay only\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Configuration file first, then the flags over it. */
+static int load_config(const struct args *a, struct pw_config *cfg)
+{
+	config_defaults(cfg);
+	if (a->config) {
+		char errs[4096];
+		int n = config_load(cfg, a->config, errs, sizeof errs);
+		if (n) {
+			fprintf(stderr, "%s", errs);
+			fprintf(stderr, "pathwatch: %d error%s in %s\n", n, n == 1 ? "" : "s", a->config);
+			return -1;
+		}
+	}
+#define OVERRIDE(field, val) do { if (val) { free(cfg->field); cfg->field = pw_strdup(val); } } while (0)
+	OVERRIDE(bmp_listen, a->bmp_listen);
+	OVERRIDE(http_listen, a->http_listen);
+	OVERRIDE(db, a->db);
+	OVERRIDE(log_level, a->log_level);
+#undef OVERRIDE
+	enum pw_log_level lvl;
+	if (pw_log_parse_level(cfg->log_level, &lvl)) {
+		fprintf(stderr, "pathwatch: log level must be error, warn, info or debug\n");
+		return -1;
+	}
+	pw_log_set_level(lvl);
+	return 0;
+}
+
+/* ------------------------------------------------------- file streams */
+
+/* Reads a raw BMP stream from `path` through the framing check, in bounded
+ * chunks, calling `fn` per whole message. Returns 0, or -1 after printing
+ * why (unreadable file, framing error, trailing partial message). */
+static int for_each_message(const char *path, size_t max_msg,
+			    void (*fn)(void *ctx, const uint8_t *msg, size_t len, size_t offset), void *ctx)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "pathwatch: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	size_t cap = 1 << 16, start = 0, end = 0, offset = 0;
+	uint8_t *buf = pw_malloc(cap);
+	int rc = 0;
+	for (;;) {
+		size_t got = fread(buf + end, 1, cap - end, f);
+		end += got;
+		for (;;) {
+			size_t len;
+			const char *why;
+			int fr = bmp_frame_check(buf + start, end - start, max_msg, &len, &why);
+			if (fr < 0) {
+				fprintf(stderr, "pathwatch: %s: offset %zu: %s\n", path, offset, why);
+				rc = -1;
+				goto out;
+			}
+			if (fr == 0) {
+				if (end - start >= BMP_COMMON_HDR_LEN) {
+					size_t need = pw_get32(buf + start + 1);
+					if (need > cap - start) {
+						memmove(buf, buf + start, end - start);
+						end -= start;
+						start = 0;
+						if (need > cap) {
+							cap = need;
+							buf = pw_realloc(buf, cap);
+						}
+					}
+				}
+				break;
+			}
+			fn(ctx, buf + start, len, offset);
+			start += len;
+			offset += len;
+		}
+		if (start) {
+			memmove(buf, buf + start, end - start);
+			end -= start;
+			start = 0;
+		}
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "pathwatch: %s: read error\n", path);
+		rc = -1;
+	} else if (end) {
+		fprintf(stderr, "pathwatch: %s: %zu trailing bytes after offset %zu are not a whole message\n", path, end,
+			offset);
+		rc = -1;
+	}
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+struct file_ingest {
+	struct ingest_session sess;
+	size_t messages;
+	size_t offset;
+};
+
+static void ingest_cb(void *ctx, const uint8_t *msg, size_t len, size_t offset)
+{
+	struct file_ingest *fi = ctx;
+	fi->offset = offset;
+	ingest_message(&fi->sess, msg, len, pw_wall_us());
+	fi->messages++;
+}
+
+static void dump_trace(void *ctx, json_t *msg)
+{
+	struct file_ingest *fi = ctx;
+	json_t *o = json_pack("{s:I}", "offset", (json_int_t)fi->offset);
+	json_object_update(o, msg);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	puts(s);
+	free(s);
+	json_decref(o);
+}
+
+static const char *basename_of(const char *p)
+{
+	const char *b = strrchr(p, '/');
+	return b ? b + 1 : p;
+}
+
+static int cmd_dump(const struct args *a, const struct pw_config *cfg)
+{
+	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000 };
+	struct rib *rib = rib_new(&rc);
+	struct file_ingest fi = { 0 };
+	char addr[300];
+	snprintf(addr, sizeof addr, "file:%s", basename_of(a->file));
+	ingest_init(&fi.sess, rib, addr, cfg->max_message_bytes);
+	fi.sess.trace = dump_trace;
+	fi.sess.trace_ctx = &fi;
+	int r = for_each_message(a->file, cfg->max_message_bytes, ingest_cb, &fi);
+	ingest_close(&fi.sess, pw_wall_us());
+	rib_free(rib);
+	return r ? 1 : 0;
+}
+
+static int cmd_replay(const struct args *a, const struct pw_config *cfg)
+{
+	char err[512];
+	struct store *st = store_open(cfg->db, err, sizeof err);
+	if (!st) {
+		fprintf(stderr, "pathwatch: %s\n", err);
+		return 1;
+	}
+	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000 };
+	struct rib *rib = rib_new(&rc);
+	if (store_load(st, rib, err, sizeof err)) {
+		fprintf(stderr, "pathwatch: %s\n", err);
+		store_close(st);
+		rib_free(rib);
+		return 1;
+	}
+	store_start(st, rib);
+	struct file_ingest fi = { 0 };
+	char addr[300];
+	snprintf(addr, sizeof addr, "file:%s", basename_of(a->file));
+	ingest_init(&fi.sess, rib, addr, cfg->max_message_bytes);
+	fi.sess.forced_name = a->router;
+	int r = for_each_message(a->file, cfg->max_message_bytes, ingest_cb, &fi);
+	ingest_close(&fi.sess, pw_wall_us());
+	store_flush(st);
+	fprintf(stderr, "pathwatch: replayed %zu messages from %s into %s (%llu history rows in total)\n", fi.messages,
+		a->file, cfg->db, (unsigned long long)store_history_rows(st));
+	store_close(st);
+	rib_free(rib);
+	return r ? 1 : 0;
+}
+
+/* ------------------------------------------------------------- daemon */
+
+struct daemon {
+	uv_loop_t loop;
+	uv_signal_t sigint, sigterm;
+	struct feed_server *feeds;
+};
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	PW_INFO("msg=\"shutting down\" signal=%d", signum);
+	feed_server_stop(d->feeds);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+}
+
+static int cmd_run(const struct pw_config *cfg)
+{
+	char err[512];
+	signal(SIGPIPE, SIG_IGN);
+	struct store *st = store_open(cfg->db, err, sizeof err);
+	if (!st) {
+		PW_ERR("msg=\"cannot open the database\" error=\"%s\"", err);
+		return 1;
+	}
+	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000 };
+	struct rib *rib = rib_new(&rc);
+	if (store_load(st, rib, err, sizeof err)) {
+		PW_ERR("msg=\"cannot load state from the database\" error=\"%s\"", err);
+		store_close(st);
+		rib_free(rib);
+		return 1;
+	}
+	store_start(st, rib);
+
+	struct daemon d;
+	memset(&d, 0, sizeof d);
+	uv_loop_init(&d.loop);
+	d.feeds = feed_server_start(&d.loop, rib, st, cfg->bmp_listen, cfg->max_message_bytes, err, sizeof err);
+	if (!d.feeds) {
+		PW_ERR("msg=\"cannot start the BMP listener\" error=\"%s\"", err);
+		store_close(st);
+		rib_free(rib);
+		return 1;
+	}
+	struct web_ctx wctx = { .rib = rib, .store = st, .db_path = cfg->db, .start_us = pw_wall_us(),
+				.bmp_listen = cfg->bmp_listen };
+	struct web_server *ws = web_start(cfg->http_listen, &wctx, err, sizeof err);
+	if (!ws) {
+		PW_ERR("msg=\"cannot start the HTTP server\" error=\"%s\"", err);
+		feed_server_stop(d.feeds);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
+		feed_server_free(d.feeds);
+		store_close(st);
+		rib_free(rib);
+		return 1;
+	}
+	uv_signal_init(&d.loop, &d.sigint);
+	uv_signal_init(&d.loop, &d.sigterm);
+	d.sigint.data = d.sigterm.data = &d;
+	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+	PW_INFO("msg=\"pathwatch started\" version=%s bmp_listen=%s http=http://%s/ db=%s", PW_VERSION,
+		cfg->bmp_listen, cfg->http_listen, cfg->db);
+	fprintf(stderr,
+		"pathwatch is running.\n"
+		"  Point routers' BMP at %s (FRR: 'bmp connect ADDR port PORT'; GoBGP: [[bmp-servers]]).\n"
+		"  API: http://%s/api/v1/status   Database: %s   Stop: Ctrl-C\n",
+		cfg->bmp_listen, cfg->http_listen, cfg->db);
+
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+
+	web_stop(ws);
+	feed_server_free(d.feeds);
+	store_close(st); /* flushes: every change seen is committed */
+	rib_free(rib);
+	uv_loop_close(&d.loop);
+	PW_INFO("msg=\"stopped\"");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	struct pw_config cfg;
+	if (parse_args(argc, argv, &a))
+		return 2;
+	if (a.command && !strcmp(a.command, "check-config")) {
+		struct args ca = a;
+		ca.config = a.file;
+		if (load_config(&ca, &cfg)) {
+			config_free(&cfg);
+			return 1;
+		}
+		printf("%s: ok\n", a.file);
+		config_free(&cfg);
+		return 0;
+	}
+	if (load_config(&a, &cfg)) {
+		config_free(&cfg);
+		return 2;
+	}
+	int rc;
+	if (!a.command)
+		rc = cmd_run(&cfg);
+	else if (!strcmp(a.command, "replay"))
+		rc = cmd_replay(&a, &cfg);
+	else
+		rc = cmd_dump(&a, &cfg);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,676 @@
+/*
+ * rib: the live RIB and its diff (stage ④). See rib.h for the semantics.
+ *
+ * Route tables are open-addressing hash tables (linear probing) keyed by
+ * (prefix, path id). A withdrawn route keeps its slot with attrs = NULL, so
+ * its route id (the store's key for its history) is reused when it comes
+ * back; slots are therefore never deleted and probing needs no tombstones.
+ * Attribute sets are interned in one table for the whole RIB and freed when
+ * the last route lets go of them.
+ */
+#include "rib.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/check.h"
+#include "common/log.h"
+
+const char *rib_action_name(enum rib_action a)
+{
+	return a == RIB_ANNOUNCE ? "announce" : a == RIB_CHANGE ? "change" : "withdraw";
+}
+
+const char *rib_reason_name(enum rib_reason r)
+{
+	switch (r) {
+	case RIB_REASON_PEER_DOWN: return "peer-down";
+	case RIB_REASON_RESYNC: return "resync";
+	case RIB_REASON_TREAT_AS_WITHDRAW: return "treat-as-withdraw";
+	default: return NULL;
+	}
+}
+
+const char *rib_counter_name(enum rib_counter c)
+{
+	static const char *const names[RC_COUNTERS] = {
+		"messages", "bytes", "route_monitoring", "statistics", "peer_down", "peer_up",
+		"initiation", "termination", "route_mirroring", "mirrored_messages", "bad_messages",
+		"update_errors", "attributes_discarded", "treat_as_withdraw", "other_afi_skipped",
+		"addpath_mismatch", "framing_errors",
+	};
+	return names[c];
+}
+
+static void emit(struct rib *rib, const struct rib_event *ev)
+{
+	for (int i = 0; i < rib->n_subs; i++)
+		rib->subs[i].fn(rib->subs[i].ctx, ev);
+}
+
+void rib_subscribe(struct rib *rib, rib_event_fn fn, void *ctx)
+{
+	pw_require(rib->n_subs < (int)(sizeof rib->subs / sizeof rib->subs[0]));
+	rib->subs[rib->n_subs].fn = fn;
+	rib->subs[rib->n_subs].ctx = ctx;
+	rib->n_subs++;
+}
+
+struct rib *rib_new(const struct rib_config *cfg)
+{
+	struct rib *rib = pw_calloc(1, sizeof *rib);
+	rib->cfg = *cfg;
+	rib->next_router_id = rib->next_peer_id = rib->next_route_id = 1;
+	rib->next_attr_id = 1;
+	return rib;
+}
+
+static void table_free(struct rib *rib, struct rib_table *t)
+{
+	for (uint32_t i = 0; i < t->cap; i++)
+		if (t->slots[i].attrs)
+			rib_attrs_unref(rib, t->slots[i].attrs);
+	free(t->slots);
+}
+
+void rib_free(struct rib *rib)
+{
+	if (!rib)
+		return;
+	for (uint32_t i = 0; i < rib->n_routers; i++) {
+		struct rib_router *r = rib->routers[i];
+		for (uint32_t j = 0; j < r->n_peers; j++) {
+			struct rib_peer *p = r->peers[j];
+			for (int v = 0; v < BMP_VIEWS; v++)
+				table_free(rib, &p->views[v]);
+			free(p->down_reason);
+			free(p->session_info);
+			free(p->stats);
+			free(p);
+		}
+		free(r->peers);
+		free(r->name);
+		free(r->address);
+		free(r->sys_name);
+		free(r->sys_descr);
+		free(r->termination);
+		free(r);
+	}
+	free(rib->routers);
+	free(rib->peers_by_id);
+	for (uint32_t i = 0; i < rib->attr_cap; i++)
+		free(rib->attr_slots[i]);
+	free(rib->attr_slots);
+	free(rib);
+}
+
+/* ---------------------------------------------------------------- hashing */
+
+static inline uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t route_hash(const struct pw_prefix *p, uint32_t path_id)
+{
+	uint64_t a, b;
+	memcpy(&a, p->addr, 8);
+	memcpy(&b, p->addr + 8, 8);
+	return mix64(a ^ mix64(b ^ ((uint64_t)p->len << 40) ^ ((uint64_t)p->afi << 48) ^ path_id));
+}
+
+static uint32_t bytes_hash(const uint8_t *d, uint32_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ d[i]) * 1099511628211ULL;
+	return (uint32_t)mix64(h);
+}
+
+static bool same_key(const struct rib_route *r, const struct pw_prefix *p, uint32_t path_id)
+{
+	return r->path_id == path_id && r->prefix.len == p->len && r->prefix.afi == p->afi &&
+	       memcmp(r->prefix.addr, p->addr, 16) == 0;
+}
+
+/* ----------------------------------------------------------- route tables */
+
+static struct rib_route *table_find(struct rib_table *t, const struct pw_prefix *p, uint32_t path_id)
+{
+	if (!t->cap)
+		return NULL;
+	uint32_t mask = t->cap - 1;
+	for (uint32_t i = (uint32_t)route_hash(p, path_id) & mask;; i = (i + 1) & mask) {
+		struct rib_route *r = &t->slots[i];
+		if (!r->route_id)
+			return NULL;
+		if (same_key(r, p, path_id))
+			return r;
+	}
+}
+
+static void table_grow(struct rib_table *t)
+{
+	uint32_t ncap = t->cap ? t->cap * 2 : 64;
+	struct rib_route *ns = pw_calloc(ncap, sizeof *ns);
+	for (uint32_t i = 0; i < t->cap; i++) {
+		struct rib_route *r = &t->slots[i];
+		if (!r->route_id)
+			continue;
+		uint32_t j = (uint32_t)route_hash(&r->prefix, r->path_id) & (ncap - 1);
+		while (ns[j].route_id)
+			j = (j + 1) & (ncap - 1);
+		ns[j] = *r;
+	}
+	free(t->slots);
+	t->slots = ns;
+	t->cap = ncap;
+}
+
+/* Finds or adds the slot; a new slot gets route_id 0 for the caller to set. */
+static struct rib_route *table_slot(struct rib_table *t, const struct pw_prefix *p, uint32_t path_id)
+{
+	if ((uint64_t)(t->used + 1) * 10 > (uint64_t)t->cap * 7)
+		table_grow(t);
+	uint32_t mask = t->cap - 1;
+	for (uint32_t i = (uint32_t)route_hash(p, path_id) & mask;; i = (i + 1) & mask) {
+		struct rib_route *r = &t->slots[i];
+		if (!r->route_id) {
+			r->prefix = *p;
+			r->path_id = path_id;
+			return r;
+		}
+		if (same_key(r, p, path_id))
+			return r;
+	}
+}
+
+/* -------------------------------------------------------- attribute sets */
+
+static void attr_insert_slot(struct rib *rib, struct rib_attrset *a)
+{
+	uint32_t mask = rib->attr_cap - 1;
+	uint32_t i = a->hash & mask;
+	while (rib->attr_slots[i])
+		i = (i + 1) & mask;
+	rib->attr_slots[i] = a;
+}
+
+static void attr_grow(struct rib *rib)
+{
+	uint32_t ocap = rib->attr_cap;
+	struct rib_attrset **old = rib->attr_slots;
+	rib->attr_cap = ocap ? ocap * 2 : 1024;
+	rib->attr_slots = pw_calloc(rib->attr_cap, sizeof *rib->attr_slots);
+	for (uint32_t i = 0; i < ocap; i++)
+		if (old[i])
+			attr_insert_slot(rib, old[i]);
+	free(old);
+}
+
+static struct rib_attrset *attr_new(struct rib *rib, uint64_t id, const uint8_t *data, uint32_t len, uint32_t h)
+{
+	if ((uint64_t)(rib->attr_used + 1) * 10 > (uint64_t)rib->attr_cap * 7)
+		attr_grow(rib);
+	struct rib_attrset *a = pw_malloc(sizeof *a + len);
+	a->id = id;
+	a->refcnt = 0;
+	a->hash = h;
+	a->len = len;
+	memcpy(a->data, data, len);
+	attr_insert_slot(rib, a);
+	rib->attr_used++;
+	return a;
+}
+
+struct rib_attrset *rib_attrs_intern(struct rib *rib, const uint8_t *data, uint32_t len)
+{
+	uint32_t h = bytes_hash(data, len);
+	if (rib->attr_cap) {
+		uint32_t mask = rib->attr_cap - 1;
+		for (uint32_t i = h & mask; rib->attr_slots[i]; i = (i + 1) & mask) {
+			struct rib_attrset *a = rib->attr_slots[i];
+			if (a->hash == h && a->len == len && memcmp(a->data, data, len) == 0) {
+				a->refcnt++;
+				return a;
+			}
+		}
+	}
+	struct rib_attrset *a = attr_new(rib, rib->next_attr_id++, data, len, h);
+	a->refcnt = 1;
+	struct rib_event ev = { .kind = RIB_EV_ATTRSET, .attrs = a };
+	emit(rib, &ev);
+	return a;
+}
+
+void rib_attrs_unref(struct rib *rib, struct rib_attrset *a)
+{
+	if (pw_fails_assert(a->refcnt > 0))
+		return;
+	if (--a->refcnt)
+		return;
+	/* backward-shift deletion keeps probe chains intact */
+	uint32_t mask = rib->attr_cap - 1, i = a->hash & mask;
+	while (rib->attr_slots[i] != a)
+		i = (i + 1) & mask;
+	uint32_t j = i;
+	for (;;) {
+		rib->attr_slots[i] = NULL;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!rib->attr_slots[j])
+				goto done;
+			uint32_t k = rib->attr_slots[j]->hash & mask;
+			/* move j back to i unless its home k lies cyclically in (i, j] */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		rib->attr_slots[i] = rib->attr_slots[j];
+		i = j;
+	}
+done:
+	rib->attr_used--;
+	free(a);
+}
+
+/* ---------------------------------------------------------------- routers */
+
+struct rib_router *rib_router_find(struct rib *rib, const char *name)
+{
+	for (uint32_t i = 0; i < rib->n_routers; i++)
+		if (strcmp(rib->routers[i]->name, name) == 0)
+			return rib->routers[i];
+	return NULL;
+}
+
+static struct rib_router *router_add(struct rib *rib, uint32_t id, const char *name)
+{
+	struct rib_router *r = pw_calloc(1, sizeof *r);
+	r->id = id;
+	r->name = pw_strdup(name);
+	r->rib = rib;
+	if (rib->n_routers == rib->cap_routers) {
+		rib->cap_routers = rib->cap_routers ? rib->cap_routers * 2 : 16;
+		rib->routers = pw_realloc(rib->routers, rib->cap_routers * sizeof *rib->routers);
+	}
+	rib->routers[rib->n_routers++] = r;
+	if (id >= rib->next_router_id)
+		rib->next_router_id = id + 1;
+	return r;
+}
+
+void rib_router_changed(struct rib_router *r)
+{
+	struct rib_event ev = { .kind = RIB_EV_ROUTER, .router = r };
+	emit(r->rib, &ev);
+	r->counters_dirty = false;
+}
+
+static void set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src ? pw_strdup(src) : NULL;
+}
+
+static void mark_stale(struct rib_peer *p, pw_mono_t deadline)
+{
+	for (int v = 0; v < BMP_VIEWS; v++) {
+		struct rib_table *t = &p->views[v];
+		for (uint32_t i = 0; i < t->cap; i++)
+			if (t->slots[i].attrs)
+				t->slots[i].flags |= RIB_F_STALE;
+	}
+	/* also for a peer without routes: the deadline checks that it was
+	 * reported again at all */
+	p->resyncing = true;
+	p->resync_deadline = deadline;
+}
+
+struct rib_router *rib_router_connect(struct rib *rib, const char *name, const char *address, int64_t now_us)
+{
+	struct rib_router *r = rib_router_find(rib, name);
+	if (r && r->connected)
+		return NULL;
+	if (!r)
+		r = router_add(rib, rib->next_router_id, name);
+	set_str(&r->address, address);
+	r->connected = true;
+	r->session++;
+	r->connected_since_us = now_us;
+	r->last_message_us = now_us;
+	free(r->termination);
+	r->termination = NULL;
+	pw_mono_t deadline = pw_mono_add_ms(pw_mono_now(), rib->cfg.resync_timeout_ms);
+	for (uint32_t i = 0; i < r->n_peers; i++)
+		mark_stale(r->peers[i], deadline);
+	rib_router_changed(r);
+	return r;
+}
+
+void rib_router_set_info(struct rib_router *r, const char *sys_name, const char *sys_descr)
+{
+	set_str(&r->sys_name, sys_name);
+	set_str(&r->sys_descr, sys_descr);
+	/* FRR's BMP reports eBGP paths with its own AS prepended (FRR 8.x). */
+	r->strip_own_as = sys_descr && strncmp(sys_descr, "FRRouting", 9) == 0;
+	rib_router_changed(r);
+}
+
+void rib_router_terminated(struct rib_router *r, char *termination_json)
+{
+	free(r->termination);
+	r->termination = termination_json;
+	rib_router_changed(r);
+}
+
+void rib_router_disconnect(struct rib_router *r, int64_t now_us)
+{
+	if (!r->connected)
+		return;
+	r->connected = false;
+	r->disconnected_since_us = now_us;
+	rib_router_changed(r);
+}
+
+/* ------------------------------------------------------------------ peers */
+
+void rib_peer_changed(struct rib_peer *p)
+{
+	struct rib_event ev = { .kind = RIB_EV_PEER, .router = p->router, .peer = p };
+	emit(p->router->rib, &ev);
+}
+
+static struct rib_peer *peer_add(struct rib_router *r, uint32_t id, const struct bmp_peer_hdr *h)
+{
+	struct rib *rib = r->rib;
+	struct rib_peer *p = pw_calloc(1, sizeof *p);
+	p->id = id;
+	p->router = r;
+	p->type = h->type;
+	p->rd = h->rd;
+	p->afi = h->afi;
+	memcpy(p->addr, h->addr, 16);
+	p->asn = h->asn;
+	p->bgp_id = h->bgp_id;
+	if (r->n_peers == r->cap_peers) {
+		r->cap_peers = r->cap_peers ? r->cap_peers * 2 : 8;
+		r->peers = pw_realloc(r->peers, r->cap_peers * sizeof *r->peers);
+	}
+	r->peers[r->n_peers++] = p;
+	if (id >= rib->cap_peers_by_id) {
+		uint32_t ncap = rib->cap_peers_by_id ? rib->cap_peers_by_id : 64;
+		while (ncap <= id)
+			ncap *= 2;
+		rib->peers_by_id = pw_realloc(rib->peers_by_id, ncap * sizeof *rib->peers_by_id);
+		memset(rib->peers_by_id + rib->cap_peers_by_id, 0,
+		       (ncap - rib->cap_peers_by_id) * sizeof *rib->peers_by_id);
+		rib->cap_peers_by_id = ncap;
+	}
+	rib->peers_by_id[id] = p;
+	if (id >= rib->next_peer_id)
+		rib->next_peer_id = id + 1;
+	atomic_fetch_add(&rib->n_peers_total, 1);
+	return p;
+}
+
+static bool peer_matches(const struct rib_peer *p, const struct bmp_peer_hdr *h)
+{
+	return p->type == h->type && p->rd == h->rd && p->afi == h->afi && memcmp(p->addr, h->addr, 16) == 0;
+}
+
+struct rib_peer *rib_peer_get(struct rib_router *r, const struct bmp_peer_hdr *h)
+{
+	if (r->last_peer && peer_matches(r->last_peer, h))
+		return r->last_peer;
+	for (uint32_t i = 0; i < r->n_peers; i++)
+		if (peer_matches(r->peers[i], h))
+			return r->last_peer = r->peers[i];
+	struct rib_peer *p = peer_add(r, r->rib->next_peer_id, h);
+	p->session = r->session;
+	rib_peer_changed(p);
+	return r->last_peer = p;
+}
+
+static bool peer_has_routes(const struct rib_peer *p)
+{
+	for (int v = 0; v < BMP_VIEWS; v++)
+		if (p->views[v].live)
+			return true;
+	return false;
+}
+
+void rib_peer_up(struct rib_peer *p, char *session_info, int64_t time_us)
+{
+	struct rib_router *r = p->router;
+	/* A second Peer Up in one session without a Peer Down: the session
+	 * restarted behind our back and the routes will be sent again. */
+	if (p->session == r->session && p->up && peer_has_routes(p))
+		mark_stale(p, pw_mono_add_ms(pw_mono_now(), r->rib->cfg.resync_timeout_ms));
+	p->session = r->session;
+	if (!p->up)
+		p->up_since_us = time_us;
+	p->up = true;
+	free(p->session_info);
+	p->session_info = session_info;
+	free(p->down_reason);
+	p->down_reason = NULL;
+	rib_peer_changed(p);
+}
+
+void rib_peer_seen(struct rib_peer *p, int64_t time_us)
+{
+	p->session = p->router->session;
+	if (!p->up) {
+		p->up = true;
+		p->up_since_us = time_us;
+		rib_peer_changed(p);
+	}
+}
+
+static void route_event(struct rib_peer *p, enum bmp_view v, struct rib_route *r, bool new_key,
+			enum rib_action action, enum rib_reason reason, int64_t time_us, int64_t router_time_us)
+{
+	struct rib_route_change ch = {
+		.peer = p, .view = v, .route_id = r->route_id, .new_key = new_key, .prefix = r->prefix,
+		.path_id = r->path_id, .action = action, .reason = reason, .attrs = r->attrs,
+		.time_us = time_us, .router_time_us = router_time_us,
+	};
+	struct rib_event ev = { .kind = RIB_EV_ROUTE, .router = p->router, .peer = p, .route = &ch };
+	emit(p->router->rib, &ev);
+}
+
+static void route_withdraw(struct rib_peer *p, enum bmp_view v, struct rib_route *r, enum rib_reason reason,
+			   int64_t time_us, int64_t router_time_us)
+{
+	struct rib *rib = p->router->rib;
+	struct rib_attrset *old = r->attrs;
+	r->attrs = NULL;
+	r->flags = 0;
+	r->since_us = router_time_us ? router_time_us : time_us;
+	p->views[v].live--;
+	atomic_fetch_sub(&rib->live_routes, 1);
+	route_event(p, v, r, false, RIB_WITHDRAW, reason, time_us, router_time_us);
+	rib_attrs_unref(rib, old);
+}
+
+/* Withdraws routes of one view (afi 0: every family) that match `stale_only`. */
+static void sweep(struct rib_peer *p, enum bmp_view v, uint8_t afi, bool stale_only, enum rib_reason reason,
+		  int64_t time_us, int64_t router_time_us)
+{
+	struct rib_table *t = &p->views[v];
+	for (uint32_t i = 0; i < t->cap && t->live; i++) {
+		struct rib_route *r = &t->slots[i];
+		if (!r->attrs || (afi && r->prefix.afi != afi) || (stale_only && !(r->flags & RIB_F_STALE)))
+			continue;
+		route_withdraw(p, v, r, reason, time_us, router_time_us);
+	}
+}
+
+void rib_peer_down(struct rib_peer *p, char *reason_json, int64_t time_us, int64_t router_time_us)
+{
+	for (int v = 0; v < BMP_VIEWS; v++)
+		sweep(p, (enum bmp_view)v, 0, false, RIB_REASON_PEER_DOWN, time_us, router_time_us);
+	p->resyncing = false;
+	bool was_up = p->up;
+	p->up = false;
+	p->session = p->router->session;
+	if (was_up || !p->down_since_us)
+		p->down_since_us = time_us;
+	free(p->down_reason);
+	p->down_reason = reason_json;
+	rib_peer_changed(p);
+}
+
+/* ----------------------------------------------------------------- routes */
+
+void rib_announce(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id,
+		  struct rib_attrset *attrs, int64_t time_us, int64_t router_time_us)
+{
+	struct rib *rib = p->router->rib;
+	struct rib_table *t = &p->views[v];
+	struct rib_route *r = table_slot(t, pfx, path_id);
+	bool new_key = false;
+	if (!r->route_id) {
+		r->route_id = rib->next_route_id++;
+		t->used++;
+		new_key = true;
+	}
+	if (r->attrs == attrs) { /* unchanged: no history (a resync re-dump) */
+		r->flags &= (uint8_t)~RIB_F_STALE;
+		return;
+	}
+	enum rib_action action = r->attrs ? RIB_CHANGE : RIB_ANNOUNCE;
+	struct rib_attrset *old = r->attrs;
+	attrs->refcnt++;
+	r->attrs = attrs;
+	r->flags &= (uint8_t)~RIB_F_STALE;
+	r->since_us = router_time_us ? router_time_us : time_us;
+	if (!old) {
+		t->live++;
+		atomic_fetch_add(&rib->live_routes, 1);
+	}
+	route_event(p, v, r, new_key, action, RIB_REASON_NONE, time_us, router_time_us);
+	if (old)
+		rib_attrs_unref(rib, old);
+}
+
+void rib_withdraw(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id,
+		  enum rib_reason reason, int64_t time_us, int64_t router_time_us)
+{
+	struct rib_route *r = table_find(&p->views[v], pfx, path_id);
+	if (!r || !r->attrs)
+		return; /* FRR withdraws post-policy routes its policy never let in */
+	route_withdraw(p, v, r, reason, time_us, router_time_us);
+}
+
+const struct rib_route *rib_lookup(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx,
+				   uint32_t path_id)
+{
+	struct rib_route *r = table_find((struct rib_table *)&p->views[v], pfx, path_id);
+	return r && r->attrs ? r : NULL;
+}
+
+void rib_end_of_rib(struct rib_peer *p, enum bmp_view v, uint8_t afi, int64_t time_us)
+{
+	if (p->resyncing)
+		sweep(p, v, afi, true, RIB_REASON_RESYNC, time_us, 0);
+}
+
+void rib_tick(struct rib *rib, int64_t now_us)
+{
+	pw_mono_t now = pw_mono_now();
+	for (uint32_t i = 0; i < rib->n_routers; i++) {
+		struct rib_router *r = rib->routers[i];
+		if (r->counters_dirty)
+			rib_router_changed(r);
+		if (!r->connected)
+			continue; /* a feed that is gone keeps its routes, stale */
+		for (uint32_t j = 0; j < r->n_peers; j++) {
+			struct rib_peer *p = r->peers[j];
+			if (!p->resyncing || pw_mono_before(now, p->resync_deadline))
+				continue;
+			for (int v = 0; v < BMP_VIEWS; v++)
+				sweep(p, (enum bmp_view)v, 0, true, RIB_REASON_RESYNC, now_us, 0);
+			p->resyncing = false;
+			if (p->session != r->session && p->up) {
+				/* not reported at all in the new session */
+				p->up = false;
+				p->down_since_us = now_us;
+				free(p->down_reason);
+				p->down_reason = pw_strdup("{\"reason\":\"not-reported-after-reconnect\"}");
+				rib_peer_changed(p);
+			}
+			PW_INFO("msg=\"resync deadline passed\" router=%s peer_id=%u", r->name, p->id);
+		}
+	}
+}
+
+/* ------------------------------------------------------ loading from store */
+
+struct rib_router *rib_load_router(struct rib *rib, uint32_t id, const char *name, const char *address,
+				   bool strip_own_as, uint32_t sessions)
+{
+	struct rib_router *r = router_add(rib, id, name);
+	set_str(&r->address, address);
+	r->strip_own_as = strip_own_as;
+	r->session = sessions;
+	return r;
+}
+
+struct rib_peer *rib_load_peer(struct rib_router *r, uint32_t id, const struct bmp_peer_hdr *h,
+			       uint32_t local_asn, bool up, int64_t up_since_us, int64_t down_since_us)
+{
+	struct rib_peer *p = peer_add(r, id, h);
+	p->local_asn = local_asn;
+	p->up = up;
+	p->up_since_us = up_since_us;
+	p->down_since_us = down_since_us;
+	p->session = r->session;
+	return p;
+}
+
+struct rib_attrset *rib_load_attrs(struct rib *rib, uint64_t id, const uint8_t *data, uint32_t len)
+{
+	return attr_new(rib, id, data, len, bytes_hash(data, len));
+}
+
+void rib_load_route(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id,
+		    uint32_t route_id, struct rib_attrset *attrs, int64_t since_us)
+{
+	struct rib_table *t = &p->views[v];
+	struct rib_route *r = table_slot(t, pfx, path_id);
+	if (pw_fails_assert(!r->route_id))
+		return;
+	r->route_id = route_id;
+	r->since_us = since_us;
+	t->used++;
+	if (attrs) {
+		attrs->refcnt++;
+		r->attrs = attrs;
+		t->live++;
+		atomic_fetch_add(&p->router->rib->live_routes, 1);
+	}
+}
+
+void rib_load_done(struct rib *rib, uint32_t max_route_id, uint64_t max_attr_id)
+{
+	if (max_route_id >= rib->next_route_id)
+		rib->next_route_id = max_route_id + 1;
+	if (max_attr_id >= rib->next_attr_id)
+		rib->next_attr_id = max_attr_id + 1;
+	/* attribute sets loaded but not used by any live route */
+	for (uint32_t i = 0; i < rib->attr_cap; i++) {
+		struct rib_attrset *a = rib->attr_slots[i];
+		if (a && a->refcnt == 0) {
+			a->refcnt = 1;
+			rib_attrs_unref(rib, a);
+			i--; /* backward shift may have moved another set here */
+		}
+	}
+}

@@ -1,0 +1,183 @@
+/*
+ * rib: the live RIB (stage ④): router -> peer -> view -> prefix (+ path id)
+ * -> interned attribute set, and the diff that turns what routers report
+ * into history events (rib_event.h).
+ *
+ *   ingest --(announce/withdraw/peer up/down/EoR)--> [rib] --events--> store, ...
+ *
+ * Semantics kept here, once, for every feed:
+ *  - an announce of an unchanged route writes nothing; a changed one is a
+ *    CHANGE; a withdraw of an unknown route is ignored;
+ *  - Peer Down withdraws each of the peer's routes with reason peer-down
+ *    (repeated Peer Downs, or one for a peer never up, are harmless);
+ *  - a router's new session (reconnect, or collector restart) marks its
+ *    routes stale; the re-dump clears the mark without history, and what is
+ *    still stale at the peer's End-of-RIB for that view and family, or at the
+ *    resync deadline, is withdrawn with reason resync.
+ *
+ * Threading: the loop thread owns everything here. Other threads see the
+ * RIB only through the store (SQLite) and the atomic counters below.
+ * Ownership: routers and peers live as long as the rib; attribute sets are
+ * reference counted by the routes that use them.
+ */
+#ifndef PW_RIB_H
+#define PW_RIB_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bmp.h"
+#include "common/mono.h"
+#include "common/prefix.h"
+#include "rib_event.h"
+
+struct rib_attrset {
+	uint64_t id;       /* store id */
+	uint32_t refcnt;   /* routes referencing it (+ temporary refs) */
+	uint32_t hash;
+	uint32_t len;
+	uint8_t data[];    /* canonical attribute set, see bgp.h */
+};
+
+#define RIB_F_STALE 0x01
+struct rib_route {
+	struct rib_attrset *attrs; /* NULL: withdrawn, the slot keeps the route id */
+	uint32_t route_id;         /* 0: empty slot */
+	uint32_t path_id;
+	int64_t since_us;
+	struct pw_prefix prefix;
+	uint8_t flags;
+};
+
+/* Open-addressing hash table of routes for one peer and view. */
+struct rib_table {
+	struct rib_route *slots;
+	uint32_t cap;   /* power of two, or 0 */
+	uint32_t used;  /* slots with a route id (live or withdrawn) */
+	uint32_t live;  /* slots with attributes */
+};
+
+/* Router-level counters (loop thread writes; exported as JSON/metrics). */
+enum rib_counter {
+	RC_MESSAGES, RC_BYTES, RC_ROUTE_MONITORING, RC_STATISTICS, RC_PEER_DOWN, RC_PEER_UP,
+	RC_INITIATION, RC_TERMINATION, RC_ROUTE_MIRRORING, RC_MIRRORED_MESSAGES, RC_BAD_MESSAGES,
+	RC_UPDATE_ERRORS, RC_ATTR_DISCARDED, RC_TREAT_AS_WITHDRAW, RC_OTHER_AFI_SKIPPED,
+	RC_ADDPATH_MISMATCH, RC_FRAMING_ERRORS, RC_COUNTERS
+};
+const char *rib_counter_name(enum rib_counter c);
+
+struct rib_router {
+	uint32_t id;
+	char *name;          /* sysName, else the address; unique */
+	char *address;       /* last connection's remote address */
+	char *sys_name, *sys_descr; /* from Initiation, may be NULL */
+	char *termination;   /* JSON of the last Termination, or NULL */
+	bool connected;
+	bool strip_own_as;   /* FRR reports eBGP paths with its own AS prepended */
+	uint32_t session;    /* increments on every new BMP session */
+	int64_t connected_since_us, disconnected_since_us, last_message_us;
+	uint64_t counters[RC_COUNTERS];
+	bool counters_dirty;
+	struct rib_peer **peers;
+	uint32_t n_peers, cap_peers;
+	struct rib_peer *last_peer; /* look-up cache */
+	struct rib *rib;
+};
+
+struct rib_peer {
+	uint32_t id;
+	struct rib_router *router;
+	uint8_t type;        /* BMP peer type */
+	uint64_t rd;
+	uint8_t afi;
+	uint8_t addr[16];
+	uint32_t asn, bgp_id;
+	uint32_t local_asn;  /* the monitored router's AS (its sent OPEN) */
+	bool up;
+	int64_t up_since_us, down_since_us;
+	char *down_reason;   /* JSON, or NULL */
+	char *session_info;  /* JSON: local address/ports, both OPENs, info TLVs */
+	char *stats;         /* JSON: last Statistics Report counters */
+	bool addpath_rx[2], addpath_tx[2]; /* negotiated, IPv4/IPv6 unicast */
+	bool as4;
+	uint32_t session;    /* router session in which it was last reported */
+	bool resyncing;
+	pw_mono_t resync_deadline;
+	struct rib_table views[BMP_VIEWS];
+};
+
+struct rib_config {
+	uint32_t resync_timeout_ms; /* deadline after a reconnect for the re-dump */
+};
+
+struct rib {
+	struct rib_config cfg;
+	struct rib_router **routers;
+	uint32_t n_routers, cap_routers;
+	struct rib_peer **peers_by_id; /* index = id, may have holes */
+	uint32_t cap_peers_by_id;
+	/* interned attribute sets */
+	struct rib_attrset **attr_slots;
+	uint32_t attr_cap, attr_used;
+	uint32_t next_router_id, next_peer_id, next_route_id;
+	uint64_t next_attr_id;
+	struct { rib_event_fn fn; void *ctx; } subs[4];
+	int n_subs;
+	_Atomic uint64_t live_routes;  /* read by the HTTP threads */
+	_Atomic uint32_t n_peers_total;
+};
+
+struct rib *rib_new(const struct rib_config *cfg);
+void rib_free(struct rib *rib);
+void rib_subscribe(struct rib *rib, rib_event_fn fn, void *ctx);
+
+/* ---- routers ---- */
+struct rib_router *rib_router_find(struct rib *rib, const char *name);
+/* Starts a BMP session for `name` (creating the router on first sight):
+ * marks its routes stale for resync. Returns NULL if a router of that name
+ * is already connected (the caller picks another name). */
+struct rib_router *rib_router_connect(struct rib *rib, const char *name, const char *address, int64_t now_us);
+void rib_router_set_info(struct rib_router *r, const char *sys_name, const char *sys_descr);
+void rib_router_terminated(struct rib_router *r, char *termination_json);
+void rib_router_disconnect(struct rib_router *r, int64_t now_us);
+void rib_router_changed(struct rib_router *r); /* emits RIB_EV_ROUTER */
+
+/* ---- peers ---- */
+struct rib_peer *rib_peer_get(struct rib_router *r, const struct bmp_peer_hdr *h);
+/* Peer Up. Takes ownership of session_info. */
+void rib_peer_up(struct rib_peer *p, char *session_info, int64_t time_us);
+/* Peer Down: withdraws every route (reason peer-down). Takes ownership of reason. */
+void rib_peer_down(struct rib_peer *p, char *reason_json, int64_t time_us, int64_t router_time_us);
+void rib_peer_changed(struct rib_peer *p); /* emits RIB_EV_PEER */
+/* Routes arrived for a peer without a Peer Up (Loc-RIB, FRR's own routes). */
+void rib_peer_seen(struct rib_peer *p, int64_t time_us);
+
+/* ---- attribute sets ---- */
+/* Interns a canonical set; returns it with one reference for the caller. */
+struct rib_attrset *rib_attrs_intern(struct rib *rib, const uint8_t *data, uint32_t len);
+void rib_attrs_unref(struct rib *rib, struct rib_attrset *a);
+
+/* ---- routes ---- */
+void rib_announce(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id,
+		  struct rib_attrset *attrs, int64_t time_us, int64_t router_time_us);
+void rib_withdraw(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id,
+		  enum rib_reason reason, int64_t time_us, int64_t router_time_us);
+/* End-of-RIB for (view, family): ends the resync of that table. */
+void rib_end_of_rib(struct rib_peer *p, enum bmp_view v, uint8_t afi, int64_t time_us);
+/* Resync deadlines; call periodically. */
+void rib_tick(struct rib *rib, int64_t now_us);
+const struct rib_route *rib_lookup(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx,
+				   uint32_t path_id);
+
+/* ---- state restored from the store at start-up (no events) ---- */
+struct rib_router *rib_load_router(struct rib *rib, uint32_t id, const char *name, const char *address,
+				   bool strip_own_as, uint32_t sessions);
+struct rib_peer *rib_load_peer(struct rib_router *r, uint32_t id, const struct bmp_peer_hdr *h,
+			       uint32_t local_asn, bool up, int64_t up_since_us, int64_t down_since_us);
+struct rib_attrset *rib_load_attrs(struct rib *rib, uint64_t id, const uint8_t *data, uint32_t len);
+void rib_load_route(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id,
+		    uint32_t route_id, struct rib_attrset *attrs, int64_t since_us);
+void rib_load_done(struct rib *rib, uint32_t max_route_id, uint64_t max_attr_id);
+
+#endif

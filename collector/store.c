@@ -1,0 +1,704 @@
+/*
+ * store: the SQLite writer thread, migrations and start-up load. See store.h.
+ */
+#include "store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/check.h"
+#include "common/embedded.h"
+#include "common/log.h"
+#include "common/mono.h"
+
+extern const struct pw_embedded pw_schema_migrations[];
+
+enum { STORE_MAX_BATCH = 100000, STORE_HIGH_WATER = 400000 };
+
+enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE };
+
+struct store_op {
+	uint8_t kind;
+	union {
+		struct {
+			uint32_t id, sessions;
+			bool connected, strip_own_as;
+			int64_t connected_since, disconnected_since, last_message;
+			char *name, *address, *sys_name, *sys_descr, *termination, *counters;
+		} router;
+		struct {
+			uint32_t id, router_id, asn, bgp_id, local_asn;
+			uint8_t type, afi;
+			bool up;
+			uint64_t rd;
+			uint8_t addr[16];
+			int64_t up_since, down_since;
+			char *down_reason, *session_info, *stats;
+		} peer;
+		struct {
+			uint64_t id;
+			uint32_t len;
+			uint8_t *data;
+		} attr;
+		struct {
+			uint32_t route_id, peer_id, path_id;
+			uint8_t view, action, reason;
+			bool new_key;
+			uint8_t key[PW_PREFIX_KEY_LEN];
+			uint64_t attr_id;
+			int64_t time, router_time, since;
+		} route;
+	};
+};
+
+struct opvec {
+	struct store_op *v;
+	size_t n, cap;
+};
+
+struct store {
+	char *path;
+	sqlite3 *db; /* the write connection: writer thread (and start-up) only */
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake, done;
+	struct opvec queue;   /* guarded by lock */
+	bool stop;            /* guarded by lock */
+	uint64_t enqueued, committed; /* guarded by lock: op sequence numbers */
+	_Atomic uint64_t pending;
+	_Atomic uint64_t history_rows;
+	_Atomic bool failing;
+	/* writer-only */
+	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_route_upd, *st_hist, *st_count, *st_meta;
+};
+
+static int exec(sqlite3 *db, const char *sql, char *err, size_t n)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (err)
+			snprintf(err, n, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(sqlite3 *db, char *err, size_t n)
+{
+	sqlite3_stmt *st;
+	int version = 0, known = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	for (const struct pw_embedded *m = pw_schema_migrations; m->name; m++)
+		known++;
+	if (version > known) {
+		snprintf(err, n, "database schema version %d is newer than this pathwatch knows (%d)", version, known);
+		return -1;
+	}
+	for (int i = version; i < known; i++) {
+		const struct pw_embedded *m = &pw_schema_migrations[i];
+		char sql[64];
+		if (exec(db, "BEGIN IMMEDIATE", err, n))
+			return -1;
+		if (exec(db, (const char *)m->data, err, n)) {
+			char e2[256];
+			snprintf(e2, sizeof e2, "migration %s: %s", m->name, err);
+			snprintf(err, n, "%s", e2);
+			exec(db, "ROLLBACK", NULL, 0);
+			return -1;
+		}
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", i + 1);
+		if (exec(db, sql, err, n) || exec(db, "COMMIT", err, n))
+			return -1;
+		PW_INFO("msg=\"schema migration applied\" migration=%s", m->name);
+	}
+	return 0;
+}
+
+struct store *store_open(const char *path, char *err, size_t n)
+{
+	struct store *st = pw_calloc(1, sizeof *st);
+	st->path = pw_strdup(path);
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->wake, NULL);
+	pthread_cond_init(&st->done, NULL);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, n, "cannot open %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	/* a file that is not a database fails here, loudly */
+	if (exec(st->db, "PRAGMA journal_mode=WAL", err, n) || exec(st->db, "PRAGMA synchronous=NORMAL", err, n)) {
+		char e2[300];
+		snprintf(e2, sizeof e2, "%s: %s", path, err);
+		snprintf(err, n, "%s", e2);
+		goto fail;
+	}
+	if (migrate(st->db, err, n))
+		goto fail;
+	return st;
+fail:
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+	return NULL;
+}
+
+const char *store_path(const struct store *st) { return st->path; }
+uint64_t store_pending(const struct store *st) { return atomic_load(&st->pending); }
+uint64_t store_history_rows(const struct store *st) { return atomic_load(&st->history_rows); }
+bool store_failing(const struct store *st) { return atomic_load(&st->failing); }
+bool store_backlogged(const struct store *st) { return atomic_load(&st->pending) > STORE_HIGH_WATER; }
+
+/* ------------------------------------------------------------------ load */
+
+static int64_t col_i64(sqlite3_stmt *s, int i) { return sqlite3_column_int64(s, i); }
+static const char *col_txt(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
+static char *dup_or_null(const char *s) { return s ? pw_strdup(s) : NULL; }
+
+struct attr_ref {
+	uint64_t id;
+	struct rib_attrset *a;
+};
+static int cmp_attr_ref(const void *a, const void *b)
+{
+	uint64_t x = ((const struct attr_ref *)a)->id, y = ((const struct attr_ref *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+int store_load(struct store *st, struct rib *rib, char *err, size_t n)
+{
+	sqlite3 *db = st->db;
+	sqlite3_stmt *s;
+	int rc = -1;
+	struct attr_ref *refs = NULL;
+	size_t nrefs = 0, caprefs = 0;
+	uint32_t max_route = 0;
+	uint64_t max_attr = 0;
+	uint64_t loaded = 0;
+
+	if (exec(db, "BEGIN", err, n))
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT id, name, address, strip_own_as, sessions FROM routers", -1, &s, NULL))
+		goto sqlerr;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		rib_load_router(rib, (uint32_t)col_i64(s, 0), col_txt(s, 1), col_txt(s, 2), col_i64(s, 3), (uint32_t)col_i64(s, 4));
+	sqlite3_finalize(s);
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT p.id, r.name, peer_type, rd, afi, address_bin, asn, bgp_id, local_asn, state, up_since,"
+			       " down_since, down_reason, session_info, stats FROM peers p JOIN routers r ON r.id = p.router_id",
+			       -1, &s, NULL))
+		goto sqlerr;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct rib_router *r = rib_router_find(rib, col_txt(s, 1));
+		struct bmp_peer_hdr h = { 0 };
+		if (pw_fails_assert(r) || sqlite3_column_bytes(s, 5) != 16)
+			continue;
+		h.type = (uint8_t)col_i64(s, 2);
+		h.rd = (uint64_t)col_i64(s, 3);
+		h.afi = (uint8_t)col_i64(s, 4);
+		memcpy(h.addr, sqlite3_column_blob(s, 5), 16);
+		h.asn = (uint32_t)col_i64(s, 6);
+		struct in_addr id;
+		if (col_txt(s, 7) && inet_pton(AF_INET, col_txt(s, 7), &id) == 1)
+			h.bgp_id = ntohl(id.s_addr);
+		const char *state = col_txt(s, 9);
+		struct rib_peer *p = rib_load_peer(r, (uint32_t)col_i64(s, 0), &h, (uint32_t)col_i64(s, 8),
+						   state && strcmp(state, "up") == 0, col_i64(s, 10), col_i64(s, 11));
+		p->down_reason = dup_or_null(col_txt(s, 12));
+		p->session_info = dup_or_null(col_txt(s, 13));
+		p->stats = dup_or_null(col_txt(s, 14));
+	}
+	sqlite3_finalize(s);
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT id, data FROM attrs WHERE id IN (SELECT attr_id FROM routes WHERE attr_id IS NOT NULL)"
+			       " ORDER BY id",
+			       -1, &s, NULL))
+		goto sqlerr;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (nrefs == caprefs) {
+			caprefs = caprefs ? caprefs * 2 : 1024;
+			refs = pw_realloc(refs, caprefs * sizeof *refs);
+		}
+		refs[nrefs].id = (uint64_t)col_i64(s, 0);
+		refs[nrefs].a = rib_load_attrs(rib, refs[nrefs].id, sqlite3_column_blob(s, 1),
+					       (uint32_t)sqlite3_column_bytes(s, 1));
+		nrefs++;
+	}
+	sqlite3_finalize(s);
+
+	if (sqlite3_prepare_v2(db, "SELECT id, peer_id, view, prefix, path_id, attr_id, since FROM routes", -1, &s, NULL))
+		goto sqlerr;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		uint32_t pid = (uint32_t)col_i64(s, 1);
+		int view = (int)col_i64(s, 2);
+		struct pw_prefix pfx;
+		if (pid >= rib->cap_peers_by_id || !rib->peers_by_id[pid] || view < 0 || view >= BMP_VIEWS ||
+		    pw_prefix_from_key(sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3), &pfx)) {
+			PW_WARN("msg=\"skipping unreadable route row\" id=%lld", (long long)col_i64(s, 0));
+			continue;
+		}
+		struct rib_attrset *a = NULL;
+		if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+			struct attr_ref key = { (uint64_t)col_i64(s, 5), NULL };
+			struct attr_ref *f = bsearch(&key, refs, nrefs, sizeof *refs, cmp_attr_ref);
+			if (f)
+				a = f->a;
+		}
+		uint32_t rid = (uint32_t)col_i64(s, 0);
+		rib_load_route(rib->peers_by_id[pid], (enum bmp_view)view, &pfx, (uint32_t)col_i64(s, 4), rid, a,
+			       col_i64(s, 6));
+		if (rid > max_route)
+			max_route = rid;
+		loaded += a != NULL;
+	}
+	sqlite3_finalize(s);
+
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT max(id) FROM attrs), (SELECT value FROM meta WHERE key='history_rows')",
+			       -1, &s, NULL))
+		goto sqlerr;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		max_attr = (uint64_t)col_i64(s, 0);
+		atomic_store(&st->history_rows, (uint64_t)col_i64(s, 1));
+	}
+	sqlite3_finalize(s);
+	rib_load_done(rib, max_route, max_attr);
+	/* the feeds are gone until the routers reconnect */
+	char sql[160];
+	snprintf(sql, sizeof sql,
+		 "UPDATE routers SET connected = 0, disconnected_since = %lld WHERE connected = 1",
+		 (long long)pw_wall_us());
+	if (exec(db, sql, err, n))
+		goto out;
+	rc = exec(db, "COMMIT", err, n);
+	PW_INFO("msg=\"state loaded from the store\" routers=%u live_routes=%llu attribute_sets=%zu", rib->n_routers,
+		(unsigned long long)loaded, nrefs);
+	goto out;
+sqlerr:
+	snprintf(err, n, "loading state: %s", sqlite3_errmsg(db));
+out:
+	if (rc)
+		exec(db, "ROLLBACK", NULL, 0);
+	free(refs);
+	return rc;
+}
+
+/* ------------------------------------------------------ events -> queue */
+
+static void enqueue(struct store *st, const struct store_op *op)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->queue.n == st->queue.cap) {
+		st->queue.cap = st->queue.cap ? st->queue.cap * 2 : 4096;
+		st->queue.v = pw_realloc(st->queue.v, st->queue.cap * sizeof *st->queue.v);
+	}
+	st->queue.v[st->queue.n++] = *op;
+	st->enqueued++;
+	atomic_fetch_add(&st->pending, 1);
+	if (st->queue.n == 1)
+		pthread_cond_signal(&st->wake);
+	pthread_mutex_unlock(&st->lock);
+}
+
+static char *counters_json(const struct rib_router *r)
+{
+	size_t cap = 64 * RC_COUNTERS, k = 0;
+	char *s = pw_malloc(cap);
+	k += (size_t)snprintf(s + k, cap - k, "{");
+	for (int i = 0; i < RC_COUNTERS; i++)
+		k += (size_t)snprintf(s + k, cap - k, "%s\"%s\":%llu", i ? "," : "", rib_counter_name((enum rib_counter)i),
+				      (unsigned long long)r->counters[i]);
+	snprintf(s + k, cap - k, "}");
+	return s;
+}
+
+static void on_rib_event(void *ctx, const struct rib_event *ev)
+{
+	struct store *st = ctx;
+	struct store_op op;
+	memset(&op, 0, sizeof op);
+	switch (ev->kind) {
+	case RIB_EV_ROUTER: {
+		const struct rib_router *r = ev->router;
+		op.kind = OP_ROUTER;
+		op.router.id = r->id;
+		op.router.sessions = r->session;
+		op.router.connected = r->connected;
+		op.router.strip_own_as = r->strip_own_as;
+		op.router.connected_since = r->connected_since_us;
+		op.router.disconnected_since = r->disconnected_since_us;
+		op.router.last_message = r->last_message_us;
+		op.router.name = pw_strdup(r->name);
+		op.router.address = dup_or_null(r->address);
+		op.router.sys_name = dup_or_null(r->sys_name);
+		op.router.sys_descr = dup_or_null(r->sys_descr);
+		op.router.termination = dup_or_null(r->termination);
+		op.router.counters = counters_json(r);
+		break;
+	}
+	case RIB_EV_PEER: {
+		const struct rib_peer *p = ev->peer;
+		op.kind = OP_PEER;
+		op.peer.id = p->id;
+		op.peer.router_id = p->router->id;
+		op.peer.asn = p->asn;
+		op.peer.bgp_id = p->bgp_id;
+		op.peer.local_asn = p->local_asn;
+		op.peer.type = p->type;
+		op.peer.afi = p->afi;
+		op.peer.up = p->up;
+		op.peer.rd = p->rd;
+		memcpy(op.peer.addr, p->addr, 16);
+		op.peer.up_since = p->up_since_us;
+		op.peer.down_since = p->down_since_us;
+		op.peer.down_reason = dup_or_null(p->down_reason);
+		op.peer.session_info = dup_or_null(p->session_info);
+		op.peer.stats = dup_or_null(p->stats);
+		break;
+	}
+	case RIB_EV_ATTRSET:
+		op.kind = OP_ATTR;
+		op.attr.id = ev->attrs->id;
+		op.attr.len = ev->attrs->len;
+		op.attr.data = pw_malloc(ev->attrs->len);
+		memcpy(op.attr.data, ev->attrs->data, ev->attrs->len);
+		break;
+	case RIB_EV_ROUTE: {
+		const struct rib_route_change *c = ev->route;
+		op.kind = OP_ROUTE;
+		op.route.route_id = c->route_id;
+		op.route.peer_id = c->peer->id;
+		op.route.path_id = c->path_id;
+		op.route.view = (uint8_t)c->view;
+		op.route.action = (uint8_t)c->action;
+		op.route.reason = (uint8_t)c->reason;
+		op.route.new_key = c->new_key;
+		pw_prefix_key(&c->prefix, op.route.key);
+		op.route.attr_id = c->attrs ? c->attrs->id : 0;
+		op.route.time = c->time_us;
+		op.route.router_time = c->router_time_us;
+		op.route.since = c->router_time_us ? c->router_time_us : c->time_us;
+		break;
+	}
+	}
+	enqueue(st, &op);
+}
+
+/* ---------------------------------------------------------------- writer */
+
+static void op_free(struct store_op *op)
+{
+	switch (op->kind) {
+	case OP_ROUTER:
+		free(op->router.name), free(op->router.address), free(op->router.sys_name);
+		free(op->router.sys_descr), free(op->router.termination), free(op->router.counters);
+		break;
+	case OP_PEER:
+		free(op->peer.down_reason), free(op->peer.session_info), free(op->peer.stats);
+		break;
+	case OP_ATTR:
+		free(op->attr.data);
+		break;
+	}
+}
+
+static int prepare(struct store *st)
+{
+	static const char *const sql[] = {
+		"INSERT INTO routers (id, name, address, sys_name, sys_descr, connected, connected_since,"
+		" disconnected_since, last_message, sessions, strip_own_as, termination, counters)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(id) DO UPDATE SET"
+		" name=?2, address=?3, sys_name=?4, sys_descr=?5, connected=?6, connected_since=?7,"
+		" disconnected_since=?8, last_message=?9, sessions=?10, strip_own_as=?11, termination=?12, counters=?13",
+		"INSERT INTO peers (id, router_id, peer_type, rd, afi, address, address_bin, asn, bgp_id, local_asn,"
+		" state, up_since, down_since, down_reason, session_info, stats)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) ON CONFLICT(id) DO UPDATE SET"
+		" asn=?8, bgp_id=?9, local_asn=?10, state=?11, up_since=?12, down_since=?13, down_reason=?14,"
+		" session_info=?15, stats=?16",
+		"INSERT OR REPLACE INTO attrs (id, data) VALUES (?1, ?2)",
+		"INSERT INTO routes (id, peer_id, view, prefix, path_id, attr_id, since) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+		"UPDATE routes SET attr_id = ?2, since = ?3 WHERE id = ?1",
+		"INSERT INTO history (route_id, time, router_time, action, reason, attr_id) VALUES (?1,?2,?3,?4,?5,?6)",
+		"UPDATE peers SET n_pre = n_pre + ?2, n_post = n_post + ?3, n_loc_rib = n_loc_rib + ?4,"
+		" n_out_pre = n_out_pre + ?5, n_out_post = n_out_post + ?6 WHERE id = ?1",
+		"UPDATE meta SET value = value + ?1 WHERE key = 'history_rows'",
+	};
+	sqlite3_stmt **out[] = { &st->st_router, &st->st_peer, &st->st_attr, &st->st_route_new,
+				 &st->st_route_upd, &st->st_hist, &st->st_count, &st->st_meta };
+	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
+		if (sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, out[i], NULL) != SQLITE_OK) {
+			PW_ERR("msg=\"store statement failed to prepare\" error=\"%s\"", sqlite3_errmsg(st->db));
+			return -1;
+		}
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+static void bind_time(sqlite3_stmt *s, int i, int64_t t)
+{
+	if (t)
+		sqlite3_bind_int64(s, i, t);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int step(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : rc;
+}
+
+/* Per-peer live-count deltas of one batch. */
+struct count_delta {
+	uint32_t peer_id;
+	int64_t d[BMP_VIEWS];
+};
+
+static int apply_op(struct store *st, const struct store_op *op, struct count_delta **deltas, size_t *nd,
+		    uint64_t *hist)
+{
+	sqlite3_stmt *s;
+	char addr[PW_ADDRSTRLEN], id[PW_ADDRSTRLEN];
+	switch (op->kind) {
+	case OP_ROUTER:
+		s = st->st_router;
+		sqlite3_bind_int64(s, 1, op->router.id);
+		bind_text(s, 2, op->router.name);
+		bind_text(s, 3, op->router.address);
+		bind_text(s, 4, op->router.sys_name);
+		bind_text(s, 5, op->router.sys_descr);
+		sqlite3_bind_int(s, 6, op->router.connected);
+		bind_time(s, 7, op->router.connected_since);
+		bind_time(s, 8, op->router.disconnected_since);
+		bind_time(s, 9, op->router.last_message);
+		sqlite3_bind_int64(s, 10, op->router.sessions);
+		sqlite3_bind_int(s, 11, op->router.strip_own_as);
+		bind_text(s, 12, op->router.termination);
+		bind_text(s, 13, op->router.counters);
+		return step(s);
+	case OP_PEER: {
+		uint8_t idb[4];
+		s = st->st_peer;
+		pw_addr_format(op->peer.afi, op->peer.addr, addr, sizeof addr);
+		pw_put32(idb, op->peer.bgp_id);
+		pw_addr_format(PW_AFI_IPV4, idb, id, sizeof id);
+		sqlite3_bind_int64(s, 1, op->peer.id);
+		sqlite3_bind_int64(s, 2, op->peer.router_id);
+		sqlite3_bind_int(s, 3, op->peer.type);
+		sqlite3_bind_int64(s, 4, (int64_t)op->peer.rd);
+		sqlite3_bind_int(s, 5, op->peer.afi);
+		bind_text(s, 6, addr);
+		sqlite3_bind_blob(s, 7, op->peer.addr, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 8, op->peer.asn);
+		bind_text(s, 9, id);
+		sqlite3_bind_int64(s, 10, op->peer.local_asn);
+		bind_text(s, 11, op->peer.up ? "up" : "down");
+		bind_time(s, 12, op->peer.up_since);
+		bind_time(s, 13, op->peer.down_since);
+		bind_text(s, 14, op->peer.down_reason);
+		bind_text(s, 15, op->peer.session_info);
+		bind_text(s, 16, op->peer.stats);
+		return step(s);
+	}
+	case OP_ATTR:
+		s = st->st_attr;
+		sqlite3_bind_int64(s, 1, (int64_t)op->attr.id);
+		sqlite3_bind_blob(s, 2, op->attr.data, (int)op->attr.len, SQLITE_STATIC);
+		return step(s);
+	case OP_ROUTE: {
+		int rc;
+		if (op->route.new_key) {
+			s = st->st_route_new;
+			sqlite3_bind_int64(s, 1, op->route.route_id);
+			sqlite3_bind_int64(s, 2, op->route.peer_id);
+			sqlite3_bind_int(s, 3, op->route.view);
+			sqlite3_bind_blob(s, 4, op->route.key, PW_PREFIX_KEY_LEN, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 5, op->route.path_id);
+			if (op->route.attr_id)
+				sqlite3_bind_int64(s, 6, (int64_t)op->route.attr_id);
+			sqlite3_bind_int64(s, 7, op->route.since);
+		} else {
+			s = st->st_route_upd;
+			sqlite3_bind_int64(s, 1, op->route.route_id);
+			if (op->route.attr_id)
+				sqlite3_bind_int64(s, 2, (int64_t)op->route.attr_id);
+			sqlite3_bind_int64(s, 3, op->route.since);
+		}
+		if ((rc = step(s)))
+			return rc;
+		s = st->st_hist;
+		sqlite3_bind_int64(s, 1, op->route.route_id);
+		sqlite3_bind_int64(s, 2, op->route.time);
+		bind_time(s, 3, op->route.router_time);
+		sqlite3_bind_int(s, 4, op->route.action);
+		if (op->route.reason)
+			sqlite3_bind_int(s, 5, op->route.reason);
+		if (op->route.attr_id)
+			sqlite3_bind_int64(s, 6, (int64_t)op->route.attr_id);
+		if ((rc = step(s)))
+			return rc;
+		(*hist)++;
+		int delta = op->route.action == RIB_ANNOUNCE ? 1 : op->route.action == RIB_WITHDRAW ? -1 : 0;
+		if (delta) {
+			struct count_delta *d = NULL;
+			for (size_t i = *nd; i-- > 0;)
+				if ((*deltas)[i].peer_id == op->route.peer_id) {
+					d = &(*deltas)[i];
+					break;
+				}
+			if (!d) {
+				*deltas = pw_realloc(*deltas, (*nd + 1) * sizeof **deltas);
+				d = &(*deltas)[(*nd)++];
+				memset(d, 0, sizeof *d);
+				d->peer_id = op->route.peer_id;
+			}
+			d->d[op->route.view] += delta;
+		}
+		return 0;
+	}
+	}
+	return 0;
+}
+
+static int commit_batch(struct store *st, struct store_op *ops, size_t n, uint64_t *hist_out)
+{
+	struct count_delta *deltas = NULL;
+	size_t nd = 0;
+	uint64_t hist = 0;
+	int rc = 0;
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite3_errcode(st->db);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = apply_op(st, &ops[i], &deltas, &nd, &hist);
+	for (size_t i = 0; i < nd && !rc; i++) {
+		sqlite3_bind_int64(st->st_count, 1, deltas[i].peer_id);
+		for (int v = 0; v < BMP_VIEWS; v++)
+			sqlite3_bind_int64(st->st_count, 2 + v, deltas[i].d[v]);
+		rc = step(st->st_count);
+	}
+	if (!rc && hist) {
+		sqlite3_bind_int64(st->st_meta, 1, (int64_t)hist);
+		rc = step(st->st_meta);
+	}
+	free(deltas);
+	if (!rc && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = sqlite3_errcode(st->db);
+	if (rc)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	*hist_out = hist;
+	return rc;
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *st = arg;
+	struct opvec batch = { 0 };
+	for (;;) {
+		pthread_mutex_lock(&st->lock);
+		while (!st->queue.n && !st->stop)
+			pthread_cond_wait(&st->wake, &st->lock);
+		if (!st->queue.n && st->stop) {
+			pthread_mutex_unlock(&st->lock);
+			break;
+		}
+		/* take everything queued (up to the cap) in one swap */
+		size_t take = st->queue.n < STORE_MAX_BATCH ? st->queue.n : STORE_MAX_BATCH;
+		if (batch.cap < take) {
+			batch.cap = take;
+			batch.v = pw_realloc(batch.v, batch.cap * sizeof *batch.v);
+		}
+		memcpy(batch.v, st->queue.v, take * sizeof *batch.v);
+		memmove(st->queue.v, st->queue.v + take, (st->queue.n - take) * sizeof *st->queue.v);
+		st->queue.n -= take;
+		batch.n = take;
+		pthread_mutex_unlock(&st->lock);
+
+		uint64_t hist = 0;
+		int64_t t0 = pw_mono_now().ns;
+		int rc;
+		while ((rc = commit_batch(st, batch.v, batch.n, &hist)) != 0) {
+			/* nothing is dropped: the same batch is retried */
+			if (!atomic_exchange(&st->failing, true))
+				PW_ERR("msg=\"store commit failed; retrying\" db=%s error=\"%s\" ops=%zu", st->path,
+				       sqlite3_errstr(rc), batch.n);
+			struct timespec ts = { 1, 0 };
+			nanosleep(&ts, NULL);
+		}
+		if (atomic_exchange(&st->failing, false))
+			PW_INFO("msg=\"store commits recovered\" db=%s", st->path);
+		PW_DEBUG("msg=\"batch committed\" ops=%zu history_rows=%llu ms=%.1f", batch.n, (unsigned long long)hist,
+			 (pw_mono_now().ns - t0) / 1e6);
+		atomic_fetch_add(&st->history_rows, hist);
+		for (size_t i = 0; i < batch.n; i++)
+			op_free(&batch.v[i]);
+		pthread_mutex_lock(&st->lock);
+		st->committed += batch.n;
+		atomic_fetch_sub(&st->pending, batch.n);
+		pthread_cond_broadcast(&st->done);
+		pthread_mutex_unlock(&st->lock);
+	}
+	free(batch.v);
+	return NULL;
+}
+
+void store_start(struct store *st, struct rib *rib)
+{
+	pw_require(prepare(st) == 0);
+	rib_subscribe(rib, on_rib_event, st);
+	pw_require(pthread_create(&st->thread, NULL, writer_main, st) == 0);
+	st->started = true;
+}
+
+void store_flush(struct store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	uint64_t target = st->enqueued;
+	while (st->started && st->committed < target)
+		pthread_cond_wait(&st->done, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->started) {
+		pthread_mutex_lock(&st->lock);
+		st->stop = true;
+		pthread_cond_signal(&st->wake);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->thread, NULL);
+	}
+	sqlite3_stmt *stmts[] = { st->st_router, st->st_peer, st->st_attr, st->st_route_new,
+				  st->st_route_upd, st->st_hist, st->st_count, st->st_meta };
+	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
+		sqlite3_finalize(stmts[i]);
+	sqlite3_close(st->db);
+	free(st->queue.v);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->wake);
+	pthread_cond_destroy(&st->done);
+	free(st->path);
+	free(st);
+}

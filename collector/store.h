@@ -1,0 +1,44 @@
+/*
+ * store: SQLite persistence (stage ⑤).
+ *
+ *   rib events --(loop thread: copy into an op, enqueue)--> writer thread
+ *   --(one transaction per batch)--> SQLite (WAL) <-- read-only connections
+ *   of the HTTP threads (store_query.h)
+ *
+ * The writer thread owns the only write connection. A batch is whatever
+ * queued while the previous one committed (bounded by STORE_MAX_BATCH ops).
+ * A failed commit (disk full, locked) is rolled back, reported loudly and
+ * retried with the same ops: nothing queued is dropped.
+ * At start-up, store_load rebuilds the RIB from the tables (routers marked
+ * disconnected, so their re-dump is diffed, not re-recorded).
+ */
+#ifndef PW_STORE_H
+#define PW_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rib.h"
+
+struct store;
+
+/* Opens (creating if needed) and migrates the database. NULL on failure
+ * with a message in err (size n). */
+struct store *store_open(const char *path, char *err, size_t n);
+/* Loads routers, peers, attribute sets and routes into an empty RIB. */
+int store_load(struct store *st, struct rib *rib, char *err, size_t n);
+/* Subscribes to the RIB's events and starts the writer thread. */
+void store_start(struct store *st, struct rib *rib);
+/* Blocks until everything queued so far is committed. */
+void store_flush(struct store *st);
+/* Flushes, stops the writer and closes. */
+void store_close(struct store *st);
+
+const char *store_path(const struct store *st);
+uint64_t store_pending(const struct store *st);      /* queued, not yet committed */
+uint64_t store_history_rows(const struct store *st); /* committed history rows */
+bool store_failing(const struct store *st);          /* last commit failed */
+/* True when the queue is above its high watermark: feeds stop reading. */
+bool store_backlogged(const struct store *st);
+
+#endif

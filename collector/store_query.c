@@ -1,0 +1,434 @@
+/*
+ * store_query: read-only queries for the HTTP API. See store_query.h.
+ *
+ * The routes table is ordered by the 18-byte prefix key (common/prefix.h),
+ * so prefix filters are index range scans and pages are keyset-paginated
+ * on (prefix, route id): a page costs the same on page 1 and page 10000.
+ */
+#include "store_query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bgp.h"
+#include "bmp.h"
+#include "common/check.h"
+#include "common/text.h"
+#include "rib_event.h"
+
+sqlite3 *store_reader_open(const char *path, char *err, size_t n)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, n, "cannot open %s read-only: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 2000);
+	return db;
+}
+
+/* ------------------------------------------------------------ SQL builder */
+
+struct bind {
+	enum { B_INT, B_TEXT, B_BLOB } type;
+	int64_t i;
+	const char *t;
+	uint8_t blob[PW_PREFIX_KEY_LEN];
+};
+
+struct sql {
+	char s[4096];
+	size_t len;
+	struct bind b[160];
+	int nb;
+};
+
+static void sql_add(struct sql *q, const char *text)
+{
+	size_t l = strlen(text);
+	pw_require(q->len + l < sizeof q->s);
+	memcpy(q->s + q->len, text, l + 1);
+	q->len += l;
+}
+static void bind_int(struct sql *q, int64_t v) { pw_require(q->nb < 160); q->b[q->nb].type = B_INT; q->b[q->nb++].i = v; }
+static void bind_txt(struct sql *q, const char *t) { pw_require(q->nb < 160); q->b[q->nb].type = B_TEXT; q->b[q->nb++].t = t; }
+static void bind_key(struct sql *q, const uint8_t *k)
+{
+	pw_require(q->nb < 160);
+	q->b[q->nb].type = B_BLOB;
+	memcpy(q->b[q->nb++].blob, k, PW_PREFIX_KEY_LEN);
+}
+
+static sqlite3_stmt *sql_prepare(sqlite3 *db, struct sql *q, char *err, size_t n)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, q->s, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, n, "query failed: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	for (int i = 0; i < q->nb; i++) {
+		struct bind *b = &q->b[i];
+		if (b->type == B_INT)
+			sqlite3_bind_int64(st, i + 1, b->i);
+		else if (b->type == B_TEXT)
+			sqlite3_bind_text(st, i + 1, b->t, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_blob(st, i + 1, b->blob, PW_PREFIX_KEY_LEN, SQLITE_STATIC);
+	}
+	return st;
+}
+
+/* WHERE clauses shared by rib and history (routes r, peers p, routers ro). */
+static void add_filter(struct sql *q, const struct store_route_filter *f)
+{
+	if (f->router) {
+		sql_add(q, " AND ro.name = ?");
+		bind_txt(q, f->router);
+	}
+	if (f->peer) {
+		sql_add(q, " AND p.address = ?");
+		bind_txt(q, f->peer);
+	}
+	if (f->view >= 0) {
+		sql_add(q, " AND r.view = ?");
+		bind_int(q, f->view);
+	}
+	if (!f->has_prefix)
+		return;
+	uint8_t key[PW_PREFIX_KEY_LEN];
+	switch (f->match) {
+	case STORE_MATCH_EXACT:
+		pw_prefix_key(&f->prefix, key);
+		sql_add(q, " AND r.prefix = ?");
+		bind_key(q, key);
+		break;
+	case STORE_MATCH_LONGER: /* the prefix and every more-specific */
+		pw_prefix_key(&f->prefix, key);
+		sql_add(q, " AND r.prefix BETWEEN ? AND ?");
+		bind_key(q, key);
+		pw_prefix_key_last(&f->prefix, key);
+		bind_key(q, key);
+		break;
+	case STORE_MATCH_SHORTER: /* the prefix and every less-specific */
+		sql_add(q, " AND r.prefix IN (");
+		for (int l = 0; l <= f->prefix.len; l++) {
+			struct pw_prefix p = f->prefix;
+			p.len = (uint8_t)l;
+			pw_prefix_mask(&p);
+			pw_prefix_key(&p, key);
+			sql_add(q, l ? ",?" : "?");
+			bind_key(q, key);
+		}
+		sql_add(q, ")");
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ route JSON */
+
+static void time_json(json_t *o, const char *key, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		json_object_set_new(o, key, json_null());
+		return;
+	}
+	char buf[PW_TIMESTRLEN];
+	pw_time_format(sqlite3_column_int64(st, col), buf, sizeof buf);
+	json_object_set_new(o, key, json_string(buf));
+}
+
+/* Columns, in order, of every route-shaped row:
+ *  0 r.id, 1 r.prefix, 2 r.path_id, 3 r.view, 4 p.address, 5 p.asn,
+ *  6 p.local_asn, 7 ro.name, 8 ro.strip_own_as, 9 ro.connected,
+ *  10 attribute data (or NULL), 11 since */
+#define ROUTE_COLS "r.id, r.prefix, r.path_id, r.view, p.address, p.asn, p.local_asn, ro.name, ro.strip_own_as, ro.connected"
+
+static json_t *route_json(sqlite3_stmt *st, bool with_since)
+{
+	json_t *o = json_object();
+	struct pw_prefix pfx;
+	char buf[PW_PREFIXSTRLEN];
+	int view = sqlite3_column_int(st, 3);
+	uint32_t asn = (uint32_t)sqlite3_column_int64(st, 5), local = (uint32_t)sqlite3_column_int64(st, 6);
+	json_object_set_new(o, "router", json_string((const char *)sqlite3_column_text(st, 7)));
+	json_object_set_new(o, "peer", json_string((const char *)sqlite3_column_text(st, 4)));
+	json_object_set_new(o, "peer_asn", json_integer(asn));
+	json_object_set_new(o, "view", json_string(bmp_view_name((enum bmp_view)view)));
+	if (pw_prefix_from_key(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &pfx) == 0) {
+		pw_prefix_format(&pfx, buf, sizeof buf);
+		json_object_set_new(o, "prefix", json_string(buf));
+	} else
+		json_object_set_new(o, "prefix", json_null());
+	json_object_set_new(o, "path_id", json_integer(sqlite3_column_int64(st, 2)));
+	if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+		/* FRR prepends its own AS to eBGP paths in BMP Adj-RIB-In */
+		bool ebgp_in = (view == BMP_VIEW_PRE || view == BMP_VIEW_POST) && local && asn != local;
+		struct bgp_render_opts ro = {
+			.afi = pfx.afi,
+			.strip_first_as = sqlite3_column_int(st, 8) && ebgp_in ? local : 0,
+		};
+		bgp_attrs_to_json(sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10), &ro, o);
+	}
+	if (with_since)
+		time_json(o, "since", st, 11);
+	json_object_set_new(o, "stale", json_boolean(!sqlite3_column_int(st, 9)));
+	return o;
+}
+
+static int parse_rib_cursor(const char *c, uint8_t key[PW_PREFIX_KEY_LEN], int64_t *id)
+{
+	if (strlen(c) < 2 * PW_PREFIX_KEY_LEN + 2 || c[2 * PW_PREFIX_KEY_LEN] != '.')
+		return -1;
+	for (int i = 0; i < PW_PREFIX_KEY_LEN; i++) {
+		unsigned v;
+		if (sscanf(c + 2 * i, "%2x", &v) != 1)
+			return -1;
+		key[i] = (uint8_t)v;
+	}
+	char *end;
+	*id = strtoll(c + 2 * PW_PREFIX_KEY_LEN + 1, &end, 10);
+	return *end || *id < 0 ? -1 : 0;
+}
+
+json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **bad_param, char *err, size_t n)
+{
+	struct sql s = { .len = 0 };
+	if (q->has_at) {
+		/* the latest change at or before `at` of each route key */
+		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, coalesce(h.router_time, h.time), h.action"
+			    " FROM routes r JOIN peers p ON p.id = r.peer_id JOIN routers ro ON ro.id = p.router_id"
+			    " JOIN history h ON h.id = (SELECT h2.id FROM history h2 WHERE h2.route_id = r.id"
+			    " AND h2.time <= ? ORDER BY h2.time DESC, h2.id DESC LIMIT 1)"
+			    " LEFT JOIN attrs a ON a.id = h.attr_id WHERE h.action != 3");
+		bind_int(&s, q->at_us);
+	} else {
+		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, r.since FROM routes r JOIN peers p ON p.id = r.peer_id"
+			    " JOIN routers ro ON ro.id = p.router_id JOIN attrs a ON a.id = r.attr_id"
+			    " WHERE r.attr_id IS NOT NULL");
+	}
+	add_filter(&s, &q->f);
+	if (q->cursor) {
+		uint8_t key[PW_PREFIX_KEY_LEN];
+		int64_t id;
+		if (parse_rib_cursor(q->cursor, key, &id)) {
+			*bad_param = "cursor";
+			snprintf(err, n, "not a cursor returned by this endpoint");
+			return NULL;
+		}
+		sql_add(&s, " AND (r.prefix, r.id) > (?, ?)");
+		bind_key(&s, key);
+		bind_int(&s, id);
+	}
+	sql_add(&s, " ORDER BY r.prefix, r.id LIMIT ?");
+	bind_int(&s, q->limit + 1);
+	sqlite3_stmt *st = sql_prepare(db, &s, err, n);
+	if (!st)
+		return NULL;
+	json_t *routes = json_array(), *next = json_null();
+	int rc, count = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == q->limit)
+			break; /* there is more: "next" names the last row returned */
+		json_array_append_new(routes, route_json(st, true));
+		count++;
+		if (count == q->limit) {
+			char cur[2 * PW_PREFIX_KEY_LEN + 24];
+			const uint8_t *k = sqlite3_column_blob(st, 1);
+			for (int i = 0; i < PW_PREFIX_KEY_LEN; i++)
+				snprintf(cur + 2 * i, 3, "%02x", k[i]);
+			snprintf(cur + 2 * PW_PREFIX_KEY_LEN, sizeof cur - 2 * PW_PREFIX_KEY_LEN, ".%lld",
+				 (long long)sqlite3_column_int64(st, 0));
+			json_decref(next);
+			next = json_string(cur);
+		}
+	}
+	if (rc == SQLITE_DONE) { /* no row beyond the page */
+		json_decref(next);
+		next = json_null();
+	} else if (rc != SQLITE_ROW) {
+		snprintf(err, n, "query failed: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		json_decref(routes);
+		json_decref(next);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:o,s:o}", "routes", routes, "next", next);
+}
+
+json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const char **bad_param, char *err,
+			size_t n)
+{
+	struct sql s = { .len = 0 };
+	sql_add(&s, "SELECT " ROUTE_COLS ", a.data, h.router_time, h.id, h.time, h.action, h.reason"
+		    " FROM history h JOIN routes r ON r.id = h.route_id JOIN peers p ON p.id = r.peer_id"
+		    " JOIN routers ro ON ro.id = p.router_id LEFT JOIN attrs a ON a.id = h.attr_id WHERE 1");
+	add_filter(&s, &q->f);
+	if (q->has_from) {
+		sql_add(&s, " AND h.time >= ?");
+		bind_int(&s, q->from_us);
+	}
+	if (q->has_to) {
+		sql_add(&s, " AND h.time <= ?");
+		bind_int(&s, q->to_us);
+	}
+	if (q->cursor) {
+		char *end;
+		long long id = strtoll(q->cursor, &end, 10);
+		if (*end || !*q->cursor || id < 0) {
+			*bad_param = "cursor";
+			snprintf(err, n, "not a cursor returned by this endpoint");
+			return NULL;
+		}
+		sql_add(&s, q->newest_first ? " AND h.id < ?" : " AND h.id > ?");
+		bind_int(&s, id);
+	}
+	sql_add(&s, q->newest_first ? " ORDER BY h.id DESC LIMIT ?" : " ORDER BY h.id LIMIT ?");
+	bind_int(&s, q->limit + 1);
+	sqlite3_stmt *st = sql_prepare(db, &s, err, n);
+	if (!st)
+		return NULL;
+	json_t *events = json_array(), *next = json_null();
+	int rc, count = 0;
+	long long last_id = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == q->limit) {
+			char cur[32];
+			snprintf(cur, sizeof cur, "%lld", last_id);
+			json_decref(next);
+			next = json_string(cur);
+			break;
+		}
+		json_t *e = route_json(st, false);
+		int action = sqlite3_column_int(st, 14);
+		const char *reason = sqlite3_column_type(st, 15) == SQLITE_NULL
+					     ? NULL
+					     : rib_reason_name((enum rib_reason)sqlite3_column_int(st, 15));
+		last_id = sqlite3_column_int64(st, 12);
+		json_object_set_new(e, "id", json_integer(last_id));
+		time_json(e, "time", st, 13);
+		time_json(e, "router_time", st, 11);
+		json_object_set_new(e, "action", json_string(rib_action_name((enum rib_action)action)));
+		json_object_set_new(e, "reason", reason ? json_string(reason) : json_null());
+		json_object_del(e, "stale");
+		json_array_append_new(events, e);
+		count++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, n, "query failed: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		json_decref(events);
+		json_decref(next);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:o,s:o}", "events", events, "next", next);
+}
+
+static json_t *json_column(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+	return j ? j : json_null();
+}
+
+json_t *store_q_routers(sqlite3 *db, char *err, size_t n)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT ro.name, ro.address, ro.connected, ro.sys_name, ro.sys_descr, ro.connected_since,"
+			       " ro.disconnected_since, ro.last_message, ro.sessions, ro.termination, ro.counters,"
+			       " (SELECT count(*) FROM peers p WHERE p.router_id = ro.id),"
+			       " (SELECT count(*) FROM peers p WHERE p.router_id = ro.id AND p.state = 'up'),"
+			       " ro.strip_own_as FROM routers ro ORDER BY ro.name",
+			       -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, n, "query failed: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string((const char *)sqlite3_column_text(st, 0)));
+		const char *addr = (const char *)sqlite3_column_text(st, 1);
+		json_object_set_new(o, "address", addr ? json_string(addr) : json_null());
+		json_object_set_new(o, "connected", json_boolean(sqlite3_column_int(st, 2)));
+		json_object_set_new(o, "stale", json_boolean(!sqlite3_column_int(st, 2)));
+		const char *sn = (const char *)sqlite3_column_text(st, 3), *sd = (const char *)sqlite3_column_text(st, 4);
+		json_object_set_new(o, "sys_name", sn ? json_string(sn) : json_null());
+		json_object_set_new(o, "sys_descr", sd ? json_string(sd) : json_null());
+		time_json(o, "connected_since", st, 5);
+		time_json(o, "disconnected_since", st, 6);
+		time_json(o, "last_message", st, 7);
+		json_object_set_new(o, "sessions", json_integer(sqlite3_column_int64(st, 8)));
+		json_object_set_new(o, "termination", json_column(st, 9));
+		json_object_set_new(o, "counters", json_column(st, 10));
+		json_object_set_new(o, "peers", json_integer(sqlite3_column_int64(st, 11)));
+		json_object_set_new(o, "peers_up", json_integer(sqlite3_column_int64(st, 12)));
+		json_object_set_new(o, "as_path_normalized", json_boolean(sqlite3_column_int(st, 13)));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:o}", "routers", arr);
+}
+
+json_t *store_q_peers(sqlite3 *db, const char *router, char *err, size_t n)
+{
+	sqlite3_stmt *st;
+	static const char *const peer_types[] = { "global", "rd-instance", "local-instance", "loc-rib" };
+	if (sqlite3_prepare_v2(db,
+			       "SELECT ro.name, p.address, p.asn, p.state, p.bgp_id, p.peer_type, p.rd, p.local_asn,"
+			       " p.up_since, p.down_since, p.down_reason, p.session_info, p.stats,"
+			       " p.n_pre, p.n_post, p.n_loc_rib, p.n_out_pre, p.n_out_post, ro.connected"
+			       " FROM peers p JOIN routers ro ON ro.id = p.router_id"
+			       " WHERE ?1 IS NULL OR ro.name = ?1 ORDER BY ro.name, p.afi, p.address_bin, p.peer_type",
+			       -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, n, "query failed: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	if (router)
+		sqlite3_bind_text(st, 1, router, -1, SQLITE_STATIC);
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = json_object();
+		int pt = sqlite3_column_int(st, 5);
+		json_object_set_new(o, "router", json_string((const char *)sqlite3_column_text(st, 0)));
+		json_object_set_new(o, "address", json_string((const char *)sqlite3_column_text(st, 1)));
+		json_object_set_new(o, "asn", json_integer(sqlite3_column_int64(st, 2)));
+		json_object_set_new(o, "state", json_string((const char *)sqlite3_column_text(st, 3)));
+		json_object_set_new(o, "bgp_id", json_string((const char *)sqlite3_column_text(st, 4)));
+		json_object_set_new(o, "peer_type", json_string(pt >= 0 && pt <= 3 ? peer_types[pt] : "unknown"));
+		json_object_set_new(o, "rd", json_integer(sqlite3_column_int64(st, 6)));
+		json_object_set_new(o, "local_asn", json_integer(sqlite3_column_int64(st, 7)));
+		time_json(o, "up_since", st, 8);
+		time_json(o, "down_since", st, 9);
+		json_object_set_new(o, "down_reason", json_column(st, 10));
+		json_object_set_new(o, "session", json_column(st, 11));
+		json_object_set_new(o, "stats", json_column(st, 12));
+		json_t *c = json_object();
+		for (int v = 0; v < BMP_VIEWS; v++)
+			json_object_set_new(c, bmp_view_name((enum bmp_view)v), json_integer(sqlite3_column_int64(st, 13 + v)));
+		json_object_set_new(o, "prefixes", c);
+		json_object_set_new(o, "stale", json_boolean(!sqlite3_column_int(st, 18)));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:o}", "peers", arr);
+}
+
+int store_q_counts(sqlite3 *db, int64_t out[4])
+{
+	sqlite3_stmt *st;
+	memset(out, 0, 4 * sizeof *out);
+	if (sqlite3_prepare_v2(db,
+			       "SELECT (SELECT count(*) FROM routers), (SELECT count(*) FROM routers WHERE connected),"
+			       " (SELECT count(*) FROM peers), (SELECT count(*) FROM peers WHERE state = 'up')",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		for (int i = 0; i < 4; i++)
+			out[i] = sqlite3_column_int64(st, i);
+	sqlite3_finalize(st);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * store_query: the store's read API (stage ⑤, read side). Called from the
+ * HTTP threads, each with its own read-only SQLite connection (WAL: readers
+ * never block the writer). Answers are jansson objects owned by the caller.
+ * Everything served here is committed state; /api/v1/status says how much
+ * is still queued (store_pending).
+ */
+#ifndef PW_STORE_QUERY_H
+#define PW_STORE_QUERY_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/prefix.h"
+
+sqlite3 *store_reader_open(const char *path, char *err, size_t n);
+
+enum store_match { STORE_MATCH_EXACT, STORE_MATCH_LONGER, STORE_MATCH_SHORTER };
+
+struct store_route_filter {
+	const char *router;          /* name, or NULL */
+	const char *peer;            /* address text, or NULL */
+	int view;                    /* enum bmp_view, or -1 for all */
+	bool has_prefix;
+	struct pw_prefix prefix;
+	enum store_match match;
+};
+
+struct store_rib_query {
+	struct store_route_filter f;
+	int limit;
+	const char *cursor;          /* opaque, from a previous answer's "next" */
+	bool has_at;
+	int64_t at_us;               /* RIB as of this time, from history */
+};
+
+struct store_history_query {
+	struct store_route_filter f;
+	int limit;
+	const char *cursor;
+	bool has_from, has_to;
+	int64_t from_us, to_us;
+	bool newest_first;
+};
+
+/* Each returns a new object, or NULL with err set; *bad_param is set to the
+ * parameter's name when the fault is the caller's (e.g. a bad cursor). */
+json_t *store_q_routers(sqlite3 *db, char *err, size_t n);
+json_t *store_q_peers(sqlite3 *db, const char *router, char *err, size_t n);
+json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **bad_param, char *err, size_t n);
+json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const char **bad_param, char *err,
+			size_t n);
+/* Counts for /api/v1/status: routers, routers_connected, peers, peers_up. */
+int store_q_counts(sqlite3 *db, int64_t out[4]);
+
+#endif

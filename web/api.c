@@ -1,0 +1,142 @@
+/*
+ * api: the read endpoints of /api/v1 (stage ⑦). Each parses its whitelisted
+ * parameters (qs.c), asks store_query for committed state, and replies
+ * JSON; /status also reads the RIB's and the store's atomic counters.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/mono.h"
+#include "common/prefix.h"
+#include "httpd.h"
+#include "qs.h"
+#include "rib.h"
+#include "store.h"
+#include "store_query.h"
+
+#ifndef PW_VERSION
+#define PW_VERSION "dev"
+#endif
+
+static enum MHD_Result bad_request(struct MHD_Connection *c, const struct qs *q)
+{
+	return web_reply_error(c, MHD_HTTP_BAD_REQUEST, "bad parameter", q->why, q->bad_param);
+}
+
+static enum MHD_Result store_error(struct MHD_Connection *c, const char *err)
+{
+	return web_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "store unavailable", err, NULL);
+}
+
+#define READER(c, ctx, db)                                        \
+	char err_[256];                                           \
+	sqlite3 *db = web_reader(ctx, err_, sizeof err_);         \
+	if (!db)                                                  \
+		return store_error(c, err_)
+
+enum MHD_Result api_status(struct MHD_Connection *c, const struct web_ctx *ctx)
+{
+	struct qs q;
+	if (qs_parse(c, 0, &q))
+		return bad_request(c, &q);
+	READER(c, ctx, db);
+	int64_t counts[4];
+	if (store_q_counts(db, counts))
+		return store_error(c, sqlite3_errmsg(db));
+	char now[PW_TIMESTRLEN], started[PW_TIMESTRLEN];
+	int64_t t = pw_wall_us();
+	pw_time_format(t, now, sizeof now);
+	pw_time_format(ctx->start_us, started, sizeof started);
+	json_t *j = json_object();
+	json_object_set_new(j, "version", json_string(PW_VERSION));
+	json_object_set_new(j, "time", json_string(now));
+	json_object_set_new(j, "started", json_string(started));
+	json_object_set_new(j, "uptime_seconds", json_integer((t - ctx->start_us) / 1000000));
+	json_object_set_new(j, "routers", json_integer(counts[0]));
+	json_object_set_new(j, "routers_connected", json_integer(counts[1]));
+	json_object_set_new(j, "peers", json_integer(counts[2]));
+	json_object_set_new(j, "peers_up", json_integer(counts[3]));
+	json_object_set_new(j, "routes", json_integer((json_int_t)atomic_load(&ctx->rib->live_routes)));
+	json_object_set_new(j, "history_rows", json_integer((json_int_t)store_history_rows(ctx->store)));
+	json_object_set_new(j, "store_pending", json_integer((json_int_t)store_pending(ctx->store)));
+	json_object_set_new(j, "store_ok", json_boolean(!store_failing(ctx->store)));
+	json_object_set_new(j, "db", json_string(ctx->db_path));
+	json_object_set_new(j, "bmp_listen", json_string(ctx->bmp_listen));
+	return web_reply_json(c, MHD_HTTP_OK, j);
+}
+
+enum MHD_Result api_routers(struct MHD_Connection *c, const struct web_ctx *ctx)
+{
+	struct qs q;
+	if (qs_parse(c, 0, &q))
+		return bad_request(c, &q);
+	READER(c, ctx, db);
+	json_t *j = store_q_routers(db, err_, sizeof err_);
+	return j ? web_reply_json(c, MHD_HTTP_OK, j) : store_error(c, err_);
+}
+
+enum MHD_Result api_peers(struct MHD_Connection *c, const struct web_ctx *ctx)
+{
+	struct qs q;
+	if (qs_parse(c, QS_BIT(QS_ROUTER), &q))
+		return bad_request(c, &q);
+	READER(c, ctx, db);
+	json_t *j = store_q_peers(db, q.str[QS_ROUTER], err_, sizeof err_);
+	return j ? web_reply_json(c, MHD_HTTP_OK, j) : store_error(c, err_);
+}
+
+static void route_filter(const struct qs *q, struct store_route_filter *f)
+{
+	f->router = q->str[QS_ROUTER];
+	f->peer = q->str[QS_PEER];
+	f->view = q->view;
+	f->has_prefix = q->present & QS_BIT(QS_PREFIX);
+	f->prefix = q->prefix;
+	f->match = (enum store_match)q->match;
+}
+
+static enum MHD_Result query_reply(struct MHD_Connection *c, json_t *j, const char *bad, const char *err)
+{
+	if (j)
+		return web_reply_json(c, MHD_HTTP_OK, j);
+	if (bad)
+		return web_reply_error(c, MHD_HTTP_BAD_REQUEST, "bad parameter", err, bad);
+	return store_error(c, err);
+}
+
+enum MHD_Result api_rib(struct MHD_Connection *c, const struct web_ctx *ctx)
+{
+	struct qs q;
+	uint32_t allowed = QS_BIT(QS_ROUTER) | QS_BIT(QS_PEER) | QS_BIT(QS_VIEW) | QS_BIT(QS_PREFIX) |
+			   QS_BIT(QS_MATCH) | QS_BIT(QS_LIMIT) | QS_BIT(QS_CURSOR) | QS_BIT(QS_AT);
+	if (qs_parse(c, allowed, &q))
+		return bad_request(c, &q);
+	READER(c, ctx, db);
+	struct store_rib_query rq = { .limit = q.limit, .cursor = q.str[QS_CURSOR] };
+	route_filter(&q, &rq.f);
+	rq.has_at = q.present & QS_BIT(QS_AT);
+	rq.at_us = q.at;
+	const char *bad = NULL;
+	json_t *j = store_q_rib(db, &rq, &bad, err_, sizeof err_);
+	return query_reply(c, j, bad, err_);
+}
+
+enum MHD_Result api_history(struct MHD_Connection *c, const struct web_ctx *ctx)
+{
+	struct qs q;
+	uint32_t allowed = QS_BIT(QS_ROUTER) | QS_BIT(QS_PEER) | QS_BIT(QS_VIEW) | QS_BIT(QS_PREFIX) |
+			   QS_BIT(QS_MATCH) | QS_BIT(QS_LIMIT) | QS_BIT(QS_CURSOR) | QS_BIT(QS_FROM) | QS_BIT(QS_TO) |
+			   QS_BIT(QS_ORDER);
+	if (qs_parse(c, allowed, &q))
+		return bad_request(c, &q);
+	READER(c, ctx, db);
+	struct store_history_query hq = { .limit = q.limit, .cursor = q.str[QS_CURSOR], .newest_first = q.newest_first };
+	route_filter(&q, &hq.f);
+	hq.has_from = q.present & QS_BIT(QS_FROM);
+	hq.from_us = q.from;
+	hq.has_to = q.present & QS_BIT(QS_TO);
+	hq.to_us = q.to;
+	const char *bad = NULL;
+	json_t *j = store_q_history(db, &hq, &bad, err_, sizeof err_);
+	return query_reply(c, j, bad, err_);
+}

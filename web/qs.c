@@ -1,0 +1,117 @@
+/* qs: see qs.h. */
+#include "qs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmp.h"
+#include "store_query.h"
+
+enum { QS_DEFAULT_LIMIT = 100, QS_MAX_LIMIT = 10000 };
+
+static const char *const names[QS_COUNT] = { "router", "peer", "view", "prefix", "match", "limit",
+					     "cursor", "at", "from", "to", "order" };
+
+struct iter {
+	uint32_t allowed;
+	struct qs *q;
+	int failed;
+};
+
+static void fail(struct iter *it, const char *param, const char *fmt, const char *detail)
+{
+	if (it->failed++)
+		return;
+	it->q->bad_param = param;
+	snprintf(it->q->why, sizeof it->q->why, fmt, detail);
+}
+
+static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct iter *it = cls;
+	struct qs *q = it->q;
+	int p = -1;
+	for (int i = 0; i < QS_COUNT; i++)
+		if (!strcmp(key, names[i]))
+			p = i;
+	if (p < 0 || !(it->allowed & QS_BIT(p))) {
+		fail(it, key, "unknown parameter \"%s\" for this endpoint", key);
+		return MHD_NO;
+	}
+	if (q->present & QS_BIT(p)) {
+		fail(it, key, "parameter \"%s\" given twice", key);
+		return MHD_NO;
+	}
+	if (!value || !*value) {
+		fail(it, key, "parameter \"%s\" needs a value", key);
+		return MHD_NO;
+	}
+	q->present |= QS_BIT(p);
+	q->str[p] = value;
+	const char *why = NULL;
+	switch (p) {
+	case QS_VIEW: {
+		enum bmp_view v;
+		if (bmp_view_parse(value, &v))
+			fail(it, key, "%s", "view must be pre-policy, post-policy, loc-rib, adj-rib-out-pre or adj-rib-out-post");
+		q->view = (int)v;
+		break;
+	}
+	case QS_PREFIX:
+		if (pw_prefix_parse(value, &q->prefix, &why))
+			fail(it, key, "prefix: %s", why);
+		break;
+	case QS_MATCH:
+		if (!strcmp(value, "exact"))
+			q->match = STORE_MATCH_EXACT;
+		else if (!strcmp(value, "longer"))
+			q->match = STORE_MATCH_LONGER;
+		else if (!strcmp(value, "shorter"))
+			q->match = STORE_MATCH_SHORTER;
+		else
+			fail(it, key, "%s", "match must be exact, longer or shorter");
+		break;
+	case QS_LIMIT: {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (*end || v < 1 || v > QS_MAX_LIMIT)
+			fail(it, key, "%s", "limit must be a whole number from 1 to 10000");
+		q->limit = (int)v;
+		break;
+	}
+	case QS_AT:
+	case QS_FROM:
+	case QS_TO: {
+		int64_t *dst = p == QS_AT ? &q->at : p == QS_FROM ? &q->from : &q->to;
+		if (pw_time_parse(value, dst))
+			fail(it, key, "%s: expected RFC 3339 time (2026-11-25T12:00:00Z) or Unix seconds", key);
+		break;
+	}
+	case QS_ORDER:
+		if (!strcmp(value, "desc"))
+			q->newest_first = true;
+		else if (strcmp(value, "asc"))
+			fail(it, key, "%s", "order must be asc or desc");
+		break;
+	default:
+		break;
+	}
+	return it->failed ? MHD_NO : MHD_YES;
+}
+
+int qs_parse(struct MHD_Connection *c, uint32_t allowed, struct qs *q)
+{
+	memset(q, 0, sizeof *q);
+	q->view = -1;
+	q->limit = QS_DEFAULT_LIMIT;
+	q->match = STORE_MATCH_EXACT;
+	struct iter it = { allowed, q, 0 };
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, each, &it);
+	if (!it.failed && (q->present & QS_BIT(QS_MATCH)) && !(q->present & QS_BIT(QS_PREFIX)))
+		fail(&it, "match", "%s", "match needs a prefix");
+	if (!it.failed && (q->present & QS_BIT(QS_FROM)) && (q->present & QS_BIT(QS_TO)) && q->from > q->to)
+		fail(&it, "from", "%s", "from is after to");
+	return it.failed ? -1 : 0;
+}

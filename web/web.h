@@ -1,0 +1,31 @@
+/*
+ * web: the HTTP server (stage ⑦): libmicrohttpd with its own thread pool,
+ * a parameter whitelist per endpoint (qs.c), one handler per resource.
+ *
+ *   browser / curl --HTTP--> [web] --> store_query (own read-only SQLite
+ *   connection per HTTP thread) and the RIB's atomic counters
+ *
+ * Handlers never touch loop-thread state except through atomics.
+ */
+#ifndef PW_WEB_H
+#define PW_WEB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rib;
+struct store;
+
+struct web_ctx {
+	struct rib *rib;
+	struct store *store;
+	const char *db_path;
+	int64_t start_us;
+	const char *bmp_listen;
+};
+
+struct web_server;
+struct web_server *web_start(const char *listen, const struct web_ctx *ctx, char *err, size_t n);
+void web_stop(struct web_server *ws);
+
+#endif
