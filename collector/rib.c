@@ -474,11 +474,12 @@ void rib_peer_seen(struct rib_peer *p, int64_t time_us)
 }
 
 static void route_event(struct rib_peer *p, enum bmp_view v, struct rib_route *r, bool new_key,
-			enum rib_action action, enum rib_reason reason, int64_t time_us, int64_t router_time_us)
+			enum rib_action action, enum rib_reason reason, const struct rib_attrset *attrs,
+			int64_t time_us, int64_t router_time_us)
 {
 	struct rib_route_change ch = {
 		.peer = p, .view = v, .route_id = r->route_id, .new_key = new_key, .prefix = r->prefix,
-		.path_id = r->path_id, .action = action, .reason = reason, .attrs = r->attrs,
+		.path_id = r->path_id, .action = action, .reason = reason, .attrs = attrs,
 		.time_us = time_us, .router_time_us = router_time_us,
 	};
 	struct rib_event ev = { .kind = RIB_EV_ROUTE, .router = p->router, .peer = p, .route = &ch };
@@ -495,7 +496,7 @@ static void route_withdraw(struct rib_peer *p, enum bmp_view v, struct rib_route
 	r->since_us = router_time_us ? router_time_us : time_us;
 	p->views[v].live--;
 	atomic_fetch_sub(&rib->live_routes, 1);
-	route_event(p, v, r, false, RIB_WITHDRAW, reason, time_us, router_time_us);
+	route_event(p, v, r, false, RIB_WITHDRAW, reason, old, time_us, router_time_us);
 	rib_attrs_unref(rib, old);
 }
 
@@ -555,7 +556,7 @@ void rib_announce(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *p
 		t->live++;
 		atomic_fetch_add(&rib->live_routes, 1);
 	}
-	route_event(p, v, r, new_key, action, RIB_REASON_NONE, time_us, router_time_us);
+	route_event(p, v, r, new_key, action, RIB_REASON_NONE, attrs, time_us, router_time_us);
 	if (old)
 		rib_attrs_unref(rib, old);
 }

@@ -45,7 +45,7 @@ struct rib_route_change {
 	uint32_t path_id;
 	enum rib_action action;
 	enum rib_reason reason;
-	const struct rib_attrset *attrs; /* NULL for a withdraw */
+	const struct rib_attrset *attrs; /* new set; for a withdraw, the set withdrawn */
 	int64_t time_us;          /* collector receive time */
 	int64_t router_time_us;   /* per-peer header time, 0 if none */
 };

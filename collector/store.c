@@ -541,7 +541,7 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 		} else {
 			s = st->st_route_upd;
 			sqlite3_bind_int64(s, 1, op->route.route_id);
-			if (op->route.attr_id)
+			if (op->route.attr_id && op->route.action != RIB_WITHDRAW)
 				sqlite3_bind_int64(s, 2, (int64_t)op->route.attr_id);
 			sqlite3_bind_int64(s, 3, op->route.since);
 		}

@@ -82,6 +82,6 @@ CREATE TABLE history (
   router_time  INTEGER,            -- per-peer header time, NULL if the router gave none
   action       INTEGER NOT NULL,
   reason       INTEGER,
-  attr_id      INTEGER
+  attr_id      INTEGER             -- the set announced, or for a withdraw the set withdrawn
 );
 CREATE INDEX history_route ON history(route_id, time);

@@ -581,7 +581,11 @@ def test(env):
         where = "route %s %s" % (r.get("view"), r.get("prefix"))
         require(r.get("router") == R_NAME, where + ": wrong router", r)
         require(r.get("peer_asn") == N_AS, where + ": peer_asn should be %d" % N_AS, r)
-        require(N_AS in flat_asns(r.get("as_path")), where + ": as_path lacks %d" % N_AS, r)
+        # FRR 8.4 encodes eBGP Adj-RIB-In paths in BMP with its own AS prepended
+        # ([65001, 65002]); the path as the neighbour sent it is [65002].
+        require(flat_asns(r.get("as_path")) == [N_AS],
+                where + ": as_path should be [%d] (as sent by the neighbour, without "
+                "FRR's own AS %d that FRR prepends in BMP)" % (N_AS, R_AS), r)
         require(r.get("next_hop") == N_ADDR, where + ": next_hop should be %s" % N_ADDR, r)
         comms = norm_communities(r.get("communities"))
         require(N_COMMUNITY in comms, where + ": communities lack %s" % N_COMMUNITY, r)

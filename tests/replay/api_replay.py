@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the collector on real captures, without namespaces:
+captured router streams are replayed from files (pathwatch replay) or sent
+over TCP to a running daemon exactly as the router sent them, and the HTTP
+API is checked as a user would read it.
+
+usage: api_replay.py PATHWATCH FIXTURE_DIR
+"""
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+from pwtest import Daemon, Failure, check, run_tests, wait_for
+
+PW, FIX = sys.argv[1], sys.argv[2]
+
+
+def fixture(name):
+    return os.path.join(FIX, name)
+
+
+def replay(db, name, router=None):
+    cmd = [PW, "replay", fixture(name), "--db", db] + (["--router", router] if router else [])
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    check(r.returncode == 0, f"replay {name} failed: {r.stderr[-500:]}")
+
+
+def messages(name):
+    """Splits a capture into its BMP messages (common header length)."""
+    data = open(fixture(name), "rb").read()
+    out, off = [], 0
+    while off < len(data):
+        (length,) = struct.unpack(">I", data[off + 1:off + 5])
+        out.append(data[off:off + length])
+        off += length
+    return out
+
+
+def send(daemon, chunks, keep_open=False):
+    s = socket.create_connection(("127.0.0.1", daemon.bmp_port))
+    for c in chunks:
+        s.sendall(c)
+    if keep_open:
+        return s
+    s.close()
+    return None
+
+
+def by_key(routes):
+    return {(r["router"], r["peer"], r["view"], r["prefix"], r["path_id"]): r for r in routes}
+
+
+# ---------------------------------------------------------------- tests
+
+def test_reference_topology_api(tmp):
+    db = os.path.join(tmp, "pw.db")
+    for f in ("frr-steady-ce1.bmp", "frr-steady-ce2.bmp", "frr-steady-fw.bmp"):
+        replay(db, f)
+    d = Daemon(PW, db, tmp).start()
+    try:
+        st = d.settled()
+        check(st["routers"] == 3 and st["peers"] >= 8, "status counts routers and peers", st)
+        routers = {r["name"]: r for r in d.get("/api/v1/routers")["routers"]}
+        check(set(routers) == {"CE1", "CE2", "FW"}, "routers named by sysName", routers)
+        check(not any(r["connected"] for r in routers.values()), "replayed routers are not connected", routers)
+        peers = d.get("/api/v1/peers", router="FW")["peers"]
+        vpn = [p for p in peers if p["address"] in ("10.17.11.76", "10.17.11.77")]
+        check(len(vpn) == 2 and all(p["asn"] == 65515 and p["state"] == "up" for p in vpn),
+              "FW has both VPN peers up with AS 65515", peers)
+        check(all(p["prefixes"]["pre-policy"] == 3 and p["prefixes"]["post-policy"] == 2 for p in vpn),
+              "each VPN peer: hub, spoke and the echoed on-prem prefix pre-policy; 2 post-policy", vpn)
+
+        # Azure hub prefix on the firewall: from both CEs (iBGP, lp 150) and both VPN peers
+        rib = d.get("/api/v1/rib", router="FW", prefix="10.17.11.0/25", view="post-policy")["routes"]
+        got = {r["peer"]: r for r in rib}
+        check(set(got) == {"192.168.11.0", "192.168.11.2", "10.17.11.76", "10.17.11.77"},
+              "hub prefix post-policy from 4 peers", rib)
+        check(got["192.168.11.0"]["local_pref"] == 150 and got["192.168.11.0"]["as_path"] == [12076],
+              "ER-learned route via CE1 carries local-pref 150 and AS path 12076", got["192.168.11.0"])
+        vr = got["10.17.11.76"]
+        check(vr["local_pref"] is None and vr["as_path"] == [65515] and vr["as_path_raw"] == [65020, 65515],
+              "VPN route: FRR's own-AS prepend normalised, raw path kept", vr)
+        for field in ("router", "peer", "peer_asn", "view", "prefix", "path_id", "as_path", "next_hop",
+                      "local_pref", "med", "communities", "since"):
+            check(field in vr, f"route has field {field}", vr)
+
+        # match=longer / shorter are range look-ups
+        longer = d.get("/api/v1/rib", router="FW", view="pre-policy", peer="10.17.11.76",
+                       prefix="10.17.11.0/24", match="longer")["routes"]
+        check(sorted(r["prefix"] for r in longer) == ["10.17.11.0/25", "10.17.11.128/26"],
+              "longer-match of the /24 gives hub and spoke", longer)
+        shorter = d.get("/api/v1/rib", router="FW", view="pre-policy", peer="10.17.11.76",
+                        prefix="10.17.11.132/32", match="shorter")["routes"]
+        check([r["prefix"] for r in shorter] == ["10.17.11.128/26"], "the spoke VM is covered by the /26", shorter)
+        check(d.get("/api/v1/rib", prefix="10.99.0.0/16", match="longer")["routes"] == [],
+              "no route under an unknown prefix")
+
+        # pagination walks every route exactly once
+        everything = d.get("/api/v1/rib", limit=1000)
+        check(everything["next"] is None, "one page holds the small RIB", everything["next"])
+        paged = d.all_routes(limit=3)
+        check(len(paged) == len(everything["routes"]) == st["routes"],
+              "limit=3 pages return the same routes as one page, and status counts them",
+              [len(paged), len(everything["routes"]), st["routes"]])
+        check(len(by_key(paged)) == len(paged), "no route repeated across pages")
+        page = d.get("/api/v1/rib", limit=3)
+        check(len(page["routes"]) == 3 and page["next"], "a page of 3 with a cursor", page)
+    finally:
+        d.stop()
+
+
+def test_bad_parameters(tmp):
+    d = Daemon(PW, os.path.join(tmp, "pw.db"), tmp).start()
+    try:
+        for params, name in (({"view": "best"}, "view"), ({"prefix": "10.17.11.5/25"}, "prefix"),
+                             ({"prefix": "nonsense"}, "prefix"), ({"limit": "0"}, "limit"),
+                             ({"limit": "abc"}, "limit"), ({"match": "exact"}, "match"),
+                             ({"prefix": "10.0.0.0/8", "match": "wider"}, "match"),
+                             ({"cursor": "zz"}, "cursor"), ({"at": "yesterday"}, "at"),
+                             ({"colour": "red"}, "colour")):
+            code, body = d.get_status("/api/v1/rib", **params)
+            check(code == 400 and body.get("parameter") == name and body.get("error"),
+                  f"/api/v1/rib {params} is a 400 naming {name}", body)
+        code, body = d.get_status("/api/v1/history", frm="1")
+        check(code == 400 and body["parameter"] == "frm", "unknown history parameter rejected", body)
+        code, body = d.get_status("/api/v1/history", **{"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"})
+        check(code == 400, "from after to rejected", body)
+        code, body = d.get_status("/api/v1/nothing")
+        check(code == 404 and "error" in body, "unknown endpoint is a JSON 404", body)
+        code, body = d.get_status("/api/v1/rib", limit="1000")
+        check(code == 200 and body == {"routes": [], "next": None}, "limit 1000 accepted; empty RIB", body)
+    finally:
+        d.stop()
+
+
+def events_for(d, prefix, view, peer=None):
+    ev = d.all_events(prefix=prefix, **({"peer": peer} if peer else {}))
+    return [e for e in ev if e["view"] == view]
+
+
+def test_history_across_sessions_and_peer_down(tmp):
+    # probe-frr-1: first BMP session; probe-frr-2: the router's reconnection
+    # with its re-dump, then the neighbour goes down (Peer Down, twice)
+    db = os.path.join(tmp, "pw.db")
+    replay(db, "probe-frr-1.bmp")
+    replay(db, "probe-frr-2.bmp")
+    d = Daemon(PW, db, tmp).start()
+    try:
+        d.settled()
+        check(d.get("/api/v1/rib", router="DUT-FRR")["routes"] == [], "peer down emptied the RIB")
+        peer = d.get("/api/v1/peers", router="DUT-FRR")["peers"]
+        check(len(peer) == 1 and peer[0]["state"] == "down" and peer[0]["down_reason"]["code"] == 4,
+              "the neighbour is down with reason 4", peer)
+        acts = [(e["action"], e["reason"], e["as_path"]) for e in events_for(d, "10.100.1.0/24", "pre-policy")]
+        check(acts == [("announce", None, [65002]), ("change", None, [65002, 65010]),
+                       ("change", None, [65002]), ("withdraw", "peer-down", [65002])],
+              "10.100.1.0/24 pre-policy: announce, change, change on re-dump, withdraw at peer down", acts)
+        v6 = [(e["action"], e["reason"]) for e in events_for(d, "2001:db8:100::/48", "post-policy")]
+        check(v6 == [("announce", None), ("withdraw", "peer-down")],
+              "IPv6 route: the unchanged re-dump wrote nothing; peer down withdrew it", v6)
+        for e in d.all_events(router="DUT-FRR"):
+            for f in ("time", "router_time", "router", "peer", "view", "prefix", "action", "reason"):
+                check(f in e, f"history event has {f}", e)
+        # the RIB as of a past moment: before the peer down, the routes were there
+        ev = d.all_events(router="DUT-FRR")
+        down = [e for e in ev if e["reason"] == "peer-down"][0]["id"]
+        before = [e for e in ev if e["id"] < down][-1]["time"]
+        past = d.get("/api/v1/rib", router="DUT-FRR", at=before, limit=100)["routes"]
+        check({(r["view"], r["prefix"]) for r in past} >= {("pre-policy", "10.100.1.0/24"),
+                                                            ("post-policy", "2001:db8:100::/48")},
+              "rib?at= shows the routes that were live before the peer down", past)
+        check(d.get("/api/v1/rib", router="DUT-FRR", at="2000-01-01T00:00:00Z")["routes"] == [],
+              "rib?at= before any history is empty")
+        newest = d.get("/api/v1/history", router="DUT-FRR", order="desc", limit=1)["events"]
+        check(newest[0]["reason"] == "peer-down", "order=desc gives the newest first", newest)
+    finally:
+        d.stop()
+
+
+def wait_routes(d, router, n, timeout=10):
+    return wait_for(lambda: len(d.all_routes(router=router)) == n and d.get("/api/v1/status")["store_pending"] == 0,
+                    timeout, f"{n} routes for {router}")
+
+
+def announced_routes(name):
+    """Distinct routes the reference decode says the capture announces."""
+    keys = set()
+    for line in open(fixture(name[:-4] + ".decoded.txt")):
+        if "RouteMonitoring" in line and "nlri=['" in line:
+            peer, view = line.split()[2], line.split()[4]
+            keys |= {(peer, view, p) for p in line.split("nlri=")[1].split("]")[0].strip("[").split(", ")}
+    return len(keys)
+
+
+def test_live_feed_reconnect_and_restart(tmp):
+    db = os.path.join(tmp, "pw.db")
+    msgs = messages("frr-steady-fw.bmp")
+    n = announced_routes("frr-steady-fw.bmp")
+    d = Daemon(PW, db, tmp).start()
+    try:
+        sock = send(d, msgs, keep_open=True)
+        wait_routes(d, "FW", n)
+        routers = d.get("/api/v1/routers")["routers"]
+        check(routers[0]["name"] == "FW" and routers[0]["connected"], "FW connected by sysName", routers)
+        rows = d.settled()["history_rows"]
+        check(rows == n, "one history row per announced route", [rows, n])
+        sock.close()
+        wait_for(lambda: not d.get("/api/v1/routers")["routers"][0]["connected"], 10, "disconnect noticed")
+        check(len(d.all_routes(router="FW")) == n, "a lost feed keeps its routes")
+        check(all(r["stale"] for r in d.all_routes(router="FW")), "... marked stale")
+
+        # the router reconnects and re-sends an unchanged table: no history
+        send(d, msgs, keep_open=True).close()
+        time.sleep(1)
+        st = d.settled()
+        check(st["history_rows"] == rows, "unchanged re-dump writes no history", st)
+    finally:
+        d.stop()
+
+    # collector restart: state comes back from SQLite; the re-dump is diffed
+    d = Daemon(PW, db, tmp).start()
+    try:
+        check(d.settled()["routes"] == n, "routes restored from the store")
+        # re-send without the hub prefix from CE2 (post-policy): after that
+        # peer's End-of-RIB it must be withdrawn with reason resync
+        # per-peer header: flags at 7 (L = post-policy), IPv4 peer address at 28..32;
+        # the UPDATE ends with the NLRI 10.17.11.0/25
+        dropped = [m for m in msgs if m[5] == 0 and m[28:32] == bytes([192, 168, 11, 2]) and m[7] & 0x40
+                   and m.endswith(b"\x19\x0a\x11\x0b\x00")]
+        check(len(dropped) == 1, "found CE2's post-policy hub announcement in the capture", len(dropped))
+        sock = send(d, [m for m in msgs if m not in dropped], keep_open=True)
+        wait_for(lambda: d.settled()["history_rows"] == n + 1, 10, "one resync withdraw")
+        ev = d.get("/api/v1/history", prefix="10.17.11.0/25", peer="192.168.11.2", view="post-policy")["events"]
+        check([(e["action"], e["reason"]) for e in ev] == [("announce", None), ("withdraw", "resync")],
+              "the route not re-sent before End-of-RIB is withdrawn with reason resync", ev)
+        check(len(d.all_routes(router="FW")) == n - 1, "all but that route left")
+        sock.close()
+    finally:
+        d.stop()
+
+
+def test_hostile_feeds_close_only_themselves(tmp):
+    d = Daemon(PW, os.path.join(tmp, "pw.db"), tmp).start()
+    try:
+        good = send(d, messages("frr-steady-ce1.bmp"), keep_open=True)
+        bad = [
+            b"\x02\x00\x00\x00\x06\x04",                      # BMP version 2
+            b"\x03\x00\x00\x00\x02\x04",                      # length below the header
+            b"\x03\xff\xff\xff\xff\x00",                      # length 4 GiB
+            bytes(range(256)) * 4,                            # garbage
+        ]
+        socks = []
+        for b in bad:
+            s = socket.create_connection(("127.0.0.1", d.bmp_port))
+            s.sendall(b)
+            socks.append(s)
+        for s in socks:
+            s.settimeout(5)
+            try:
+                closed = s.recv(1) == b""
+            except ConnectionResetError:
+                closed = True
+            check(closed, "the collector closed a feed that lost framing")
+            s.close()
+        # a truncated message just waits for more bytes; it does not take anything down
+        trunc = socket.create_connection(("127.0.0.1", d.bmp_port))
+        trunc.sendall(messages("frr-steady-ce2.bmp")[0][:10])
+        wait_routes(d, "CE1", len(d.all_routes(router="CE1")) or 1)
+        good.sendall(b"".join(messages("frr-steady-ce1.bmp")[3:5]))
+        st = d.settled()
+        check(st["routers"] == 1, "garbage connections created no routers", st)
+        routers = d.get("/api/v1/routers")["routers"]
+        check(routers[0]["name"] == "CE1" and routers[0]["connected"], "the healthy feed is still connected", routers)
+        check(len(d.all_routes(router="CE1")) > 0, "the healthy feed's routes are there")
+        trunc.close()
+        good.close()
+    finally:
+        d.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(run_tests([
+        ("reference topology through replay and the API", test_reference_topology_api),
+        ("bad parameters are 400s naming the parameter", test_bad_parameters),
+        ("history across sessions, peer down, as-of", test_history_across_sessions_and_peer_down),
+        ("live feed: disconnect, unchanged re-dump, restart, resync", test_live_feed_reconnect_and_restart),
+        ("hostile feeds close only themselves", test_hostile_feeds_close_only_themselves),
+    ]))

@@ -1,0 +1,147 @@
+"""Shared helpers for the Python tests: start a pathwatch daemon on free
+loopback ports, query its API, wait for conditions. Standard library only."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what, detail=None):
+    if not cond:
+        msg = what if detail is None else f"{what}\n    got: {json.dumps(detail)[:2000]}"
+        raise Failure(msg)
+
+
+class Daemon:
+    """A pathwatch process on 127.0.0.1 with its own database."""
+
+    def __init__(self, binary, db, workdir, extra=()):
+        self.binary, self.db, self.workdir = binary, db, workdir
+        self.bmp_port, self.http_port = free_port(), free_port()
+        self.extra = list(extra)
+        self.proc = None
+        self.log_path = os.path.join(workdir, f"pathwatch-{self.http_port}.log")
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "--db", self.db, "--bmp-listen", f"127.0.0.1:{self.bmp_port}",
+             "--http-listen", f"127.0.0.1:{self.http_port}", *self.extra],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(lambda: self.try_get("/api/v1/status") is not None, 10, "API did not come up")
+        return self
+
+    def try_get(self, path):
+        try:
+            return self.get(path)
+        except (urllib.error.URLError, ConnectionError, OSError):
+            if self.proc.poll() is not None:
+                raise Failure(f"pathwatch exited with {self.proc.returncode}:\n{self.log_tail()}")
+            return None
+
+    def get(self, path, **params):
+        q = ("?" + urllib.parse.urlencode(params)) if params else ""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}{q}", timeout=10) as r:
+            return json.loads(r.read())
+
+    def get_status(self, path, **params):
+        """(HTTP status, JSON body) without raising on 4xx/5xx."""
+        try:
+            return 200, self.get(path, **params)
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def all_routes(self, **params):
+        routes, cursor = [], None
+        while True:
+            p = dict(params, limit=params.get("limit", 1000))
+            if cursor:
+                p["cursor"] = cursor
+            page = self.get("/api/v1/rib", **p)
+            routes += page["routes"]
+            cursor = page["next"]
+            if not cursor:
+                return routes
+
+    def all_events(self, **params):
+        events, cursor = [], None
+        while True:
+            p = dict(params, limit=1000)
+            if cursor:
+                p["cursor"] = cursor
+            page = self.get("/api/v1/history", **p)
+            events += page["events"]
+            cursor = page["next"]
+            if not cursor:
+                return events
+
+    def settled(self):
+        """Waits until everything queued is committed; returns the status."""
+        wait_for(lambda: self.get("/api/v1/status")["store_pending"] == 0, 10, "store never settled")
+        return self.get("/api/v1/status")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"".join(f.readlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = cond()
+            if last:
+                return last
+        except Failure:
+            raise
+        except Exception as e:  # transient (connection refused while starting)
+            last = e
+        time.sleep(0.1)
+    raise Failure(f"timed out after {timeout}s: {what} (last: {last!r})")
+
+
+def run_tests(tests):
+    """Runs (name, fn) pairs; prints one line each; returns an exit code."""
+    failed = 0
+    for name, fn in tests:
+        with tempfile.TemporaryDirectory(prefix="pwtest-") as tmp:
+            try:
+                fn(tmp)
+                print(f"ok   {name}", flush=True)
+            except Exception as e:  # a crash in a test is a failure too
+                failed += 1
+                print(f"FAIL {name}\n     {type(e).__name__}: {e}", flush=True)
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    return 1 if failed else 0
