@@ -10,6 +10,7 @@
 
 #include "common/check.h"
 #include "common/log.h"
+#include "feed.h"
 
 void config_defaults(struct pw_config *c)
 {
@@ -28,6 +29,9 @@ void config_free(struct pw_config *c)
 	free(c->http_listen);
 	free(c->db);
 	free(c->log_level);
+	for (size_t i = 0; i < c->n_routers; i++)
+		free((char *)c->routers[i].name);
+	free(c->routers);
 }
 
 struct errbuf {
@@ -86,6 +90,59 @@ static void set_uint(struct errbuf *e, yaml_node_t *v, const char *key, uint32_t
 	*dst = (uint32_t)x;
 }
 
+static void set_listen(struct errbuf *e, yaml_node_t *v, const char *key, char **dst)
+{
+	struct sockaddr_storage ss;
+	char why[160];
+	const char *s = scalar(v);
+	if (!s || feed_parse_listen(s, &ss, why, sizeof why)) {
+		err_at(e, v, "%s: %s", key, s ? why : "expected ADDR:PORT");
+		return;
+	}
+	set_string(e, v, key, dst);
+}
+
+static void load_routers(struct pw_config *c, yaml_document_t *doc, yaml_node_t *seq, struct errbuf *e)
+{
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		err_at(e, seq, "routers: expected a list");
+		return;
+	}
+	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *map = yaml_document_get_node(doc, *it);
+		if (map->type != YAML_MAPPING_NODE) {
+			err_at(e, map, "routers: each entry is a mapping with a name");
+			continue;
+		}
+		struct rib_router_conf rc = { NULL, -1 };
+		char *name = NULL;
+		for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
+			const char *key = scalar(k), *val = scalar(v);
+			if (key && !strcmp(key, "name"))
+				set_string(e, v, "name", &name);
+			else if (key && !strcmp(key, "normalize_as_path")) {
+				if (val && !strcmp(val, "auto"))
+					rc.normalize_as_path = -1;
+				else if (val && (!strcmp(val, "yes") || !strcmp(val, "true")))
+					rc.normalize_as_path = 1;
+				else if (val && (!strcmp(val, "no") || !strcmp(val, "false")))
+					rc.normalize_as_path = 0;
+				else
+					err_at(e, v, "normalize_as_path: expected auto, yes or no");
+			} else
+				err_at(e, k, "routers: unknown key \"%s\"", key ? key : "?");
+		}
+		if (!name) {
+			err_at(e, map, "routers: entry without a name");
+			continue;
+		}
+		rc.name = name;
+		c->routers = pw_realloc(c->routers, (c->n_routers + 1) * sizeof *c->routers);
+		c->routers[c->n_routers++] = rc;
+	}
+}
+
 static void load_collector(struct pw_config *c, yaml_document_t *doc, yaml_node_t *map, struct errbuf *e)
 {
 	if (map->type != YAML_MAPPING_NODE) {
@@ -98,9 +155,9 @@ static void load_collector(struct pw_config *c, yaml_document_t *doc, yaml_node_
 		if (!key)
 			err_at(e, k, "collector: keys must be plain strings");
 		else if (!strcmp(key, "bmp_listen"))
-			set_string(e, v, key, &c->bmp_listen);
+			set_listen(e, v, key, &c->bmp_listen);
 		else if (!strcmp(key, "http_listen"))
-			set_string(e, v, key, &c->http_listen);
+			set_listen(e, v, key, &c->http_listen);
 		else if (!strcmp(key, "db"))
 			set_string(e, v, key, &c->db);
 		else if (!strcmp(key, "max_message_bytes"))
@@ -147,6 +204,8 @@ int config_load(struct pw_config *c, const char *file, char *errs, size_t n)
 			const char *key = scalar(k);
 			if (key && !strcmp(key, "collector"))
 				load_collector(c, &doc, v, &e);
+			else if (key && !strcmp(key, "routers"))
+				load_routers(c, &doc, v, &e);
 			else
 				err_at(&e, k, "unknown top-level key \"%s\"", key ? key : "?");
 		}

@@ -10,12 +10,17 @@
  *     max_message_bytes: 1048576
  *     resync_timeout: 120        # seconds
  *     log_level: info            # error | warn | info | debug
+ *   routers:                     # optional, per router (by sysName or address)
+ *     - name: FW
+ *       normalize_as_path: auto  # auto | yes | no (FRR's own-AS prepend in BMP)
  */
 #ifndef PW_CONFIG_H
 #define PW_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "rib.h"
 
 struct pw_config {
 	char *bmp_listen;
@@ -24,6 +29,8 @@ struct pw_config {
 	uint32_t max_message_bytes;
 	uint32_t resync_timeout_s;
 	char *log_level;
+	struct rib_router_conf *routers; /* names owned here */
+	size_t n_routers;
 };
 
 void config_defaults(struct pw_config *c);

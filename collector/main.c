@@ -253,7 +253,8 @@ static const char *basename_of(const char *p)
 
 static int cmd_dump(const struct args *a, const struct pw_config *cfg)
 {
-	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000 };
+	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000, .routers = cfg->routers,
+				  .n_routers = cfg->n_routers };
 	struct rib *rib = rib_new(&rc);
 	struct file_ingest fi = { 0 };
 	char addr[300];
@@ -275,7 +276,8 @@ static int cmd_replay(const struct args *a, const struct pw_config *cfg)
 		fprintf(stderr, "pathwatch: %s\n", err);
 		return 1;
 	}
-	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000 };
+	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000, .routers = cfg->routers,
+				  .n_routers = cfg->n_routers };
 	struct rib *rib = rib_new(&rc);
 	if (store_load(st, rib, err, sizeof err)) {
 		fprintf(stderr, "pathwatch: %s\n", err);
@@ -325,7 +327,8 @@ static int cmd_run(const struct pw_config *cfg)
 		PW_ERR("msg=\"cannot open the database\" error=\"%s\"", err);
 		return 1;
 	}
-	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000 };
+	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000, .routers = cfg->routers,
+				  .n_routers = cfg->n_routers };
 	struct rib *rib = rib_new(&rc);
 	if (store_load(st, rib, err, sizeof err)) {
 		PW_ERR("msg=\"cannot load state from the database\" error=\"%s\"", err);

@@ -332,6 +332,21 @@ static void mark_stale(struct rib_peer *p, pw_mono_t deadline)
 	p->resync_deadline = deadline;
 }
 
+/* FRR's BMP reports eBGP paths with its own AS prepended (FRR 8.x): the
+ * API shows them normalised unless the configuration says otherwise. */
+static void router_apply_conf(struct rib_router *r)
+{
+	const struct rib_config *cfg = &r->rib->cfg;
+	int mode = -1;
+	for (size_t i = 0; i < cfg->n_routers; i++)
+		if (strcmp(cfg->routers[i].name, r->name) == 0)
+			mode = cfg->routers[i].normalize_as_path;
+	if (mode >= 0)
+		r->strip_own_as = mode;
+	else if (r->sys_descr)
+		r->strip_own_as = strncmp(r->sys_descr, "FRRouting", 9) == 0;
+}
+
 struct rib_router *rib_router_connect(struct rib *rib, const char *name, const char *address, int64_t now_us)
 {
 	struct rib_router *r = rib_router_find(rib, name);
@@ -346,6 +361,7 @@ struct rib_router *rib_router_connect(struct rib *rib, const char *name, const c
 	r->last_message_us = now_us;
 	free(r->termination);
 	r->termination = NULL;
+	router_apply_conf(r);
 	pw_mono_t deadline = pw_mono_add_ms(pw_mono_now(), rib->cfg.resync_timeout_ms);
 	for (uint32_t i = 0; i < r->n_peers; i++)
 		mark_stale(r->peers[i], deadline);
@@ -357,8 +373,7 @@ void rib_router_set_info(struct rib_router *r, const char *sys_name, const char 
 {
 	set_str(&r->sys_name, sys_name);
 	set_str(&r->sys_descr, sys_descr);
-	/* FRR's BMP reports eBGP paths with its own AS prepended (FRR 8.x). */
-	r->strip_own_as = sys_descr && strncmp(sys_descr, "FRRouting", 9) == 0;
+	router_apply_conf(r);
 	rib_router_changed(r);
 }
 

@@ -107,8 +107,16 @@ struct rib_peer {
 	struct rib_table views[BMP_VIEWS];
 };
 
+/* Per-router settings from the configuration, by router name. */
+struct rib_router_conf {
+	const char *name;
+	int normalize_as_path; /* -1 auto (FRR detected from sysDescr), 0 no, 1 yes */
+};
+
 struct rib_config {
 	uint32_t resync_timeout_ms; /* deadline after a reconnect for the re-dump */
+	const struct rib_router_conf *routers; /* not owned; outlives the rib */
+	size_t n_routers;
 };
 
 struct rib {

@@ -281,6 +281,41 @@ def test_hostile_feeds_close_only_themselves(tmp):
         d.stop()
 
 
+def test_configuration_file(tmp):
+    bad = os.path.join(tmp, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write("collector:\n  bmp_listen: nowhere\n  colour: red\nrouters:\n  - name: FW\n"
+                "    normalize_as_path: maybe\n")
+    r = subprocess.run([PW, "check-config", bad], capture_output=True, text=True)
+    check(r.returncode != 0, "check-config fails on a bad file", r.stdout + r.stderr)
+    for line in ("bad.yaml:2: bmp_listen", "bad.yaml:3: collector: unknown key \"colour\"",
+                 "bad.yaml:6: normalize_as_path"):
+        check(line in r.stderr, f"error reported with its line: {line}", r.stderr)
+    r = subprocess.run([PW, "--config", bad], capture_output=True, text=True, timeout=10)
+    check(r.returncode != 0 and "bad.yaml:3" in r.stderr, "the collector refuses to start on a bad file", r.stderr)
+
+    # a valid file: its settings are used, flags override it
+    db = os.path.join(tmp, "pw.db")
+    good = os.path.join(tmp, "good.yaml")
+    with open(good, "w") as f:
+        f.write(f"collector:\n  db: {db}\n  http_listen: 127.0.0.1:1\n"
+                "routers:\n  - name: FW\n    normalize_as_path: no\n")
+    r = subprocess.run([PW, "check-config", good], capture_output=True, text=True)
+    check(r.returncode == 0, "check-config accepts a good file", r.stdout + r.stderr)
+    r = subprocess.run([PW, "replay", fixture("frr-steady-fw.bmp"), "--config", good], capture_output=True, text=True)
+    check(r.returncode == 0, "replay with the configuration", r.stderr)
+    d = Daemon(PW, db, tmp, extra=["--config", good]).start()  # --http-listen/--db flags override the file
+    try:
+        vr = d.get("/api/v1/rib", router="FW", peer="10.17.11.76", prefix="10.17.11.0/25", view="post-policy")
+        check(vr["routes"][0]["as_path"] == [65020, 65515] and "as_path_raw" not in vr["routes"][0],
+              "normalize_as_path: no shows FRR's path as sent", vr)
+    finally:
+        d.stop()
+    help_text = subprocess.run([PW, "--help"], capture_output=True, text=True).stdout
+    for flag in ("--config", "--bmp-listen", "--http-listen", "--db"):
+        check(flag in help_text, f"--help lists {flag}", help_text)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([
         ("reference topology through replay and the API", test_reference_topology_api),
@@ -288,4 +323,5 @@ if __name__ == "__main__":
         ("history across sessions, peer down, as-of", test_history_across_sessions_and_peer_down),
         ("live feed: disconnect, unchanged re-dump, restart, resync", test_live_feed_reconnect_and_restart),
         ("hostile feeds close only themselves", test_hostile_feeds_close_only_themselves),
+        ("configuration file: errors with lines, settings applied", test_configuration_file),
     ]))
