@@ -306,7 +306,7 @@ static void do_route_monitoring(struct ingest_session *s, struct rib_peer *p, co
 	rib_peer_seen(p, now_us);
 
 	json_t *tw = tr ? json_array() : NULL, *ta = tr ? json_array() : NULL;
-	struct pw_prefix pfx;
+	struct pw_prefix pfx = { 0 };
 	uint32_t path_id;
 	for (int i = 0; i < u.n_withdrawn; i++) {
 		enum rib_reason reason = i >= u.taw_from ? RIB_REASON_TREAT_AS_WITHDRAW : RIB_REASON_NONE;

@@ -63,9 +63,25 @@ struct args {
 	const char *bmp_listen, *http_listen, *db, *router, *log_level;
 };
 
+enum { O_CONFIG = 256, O_BMP, O_HTTP, O_DB, O_ROUTER, O_LOG, O_VERSION };
+
+static int take_option(int c, struct args *a)
+{
+	switch (c) {
+	case O_CONFIG: a->config = optarg; return 0;
+	case O_BMP: a->bmp_listen = optarg; return 0;
+	case O_HTTP: a->http_listen = optarg; return 0;
+	case O_DB: a->db = optarg; return 0;
+	case O_ROUTER: a->router = optarg; return 0;
+	case O_LOG: a->log_level = optarg; return 0;
+	case 'h': usage(stdout); exit(0);
+	case O_VERSION: printf("pathwatch %s\n", PW_VERSION); exit(0);
+	default: usage(stderr); return -1;
+	}
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { O_CONFIG = 256, O_BMP, O_HTTP, O_DB, O_ROUTER, O_LOG, O_VERSION };
 	static const struct option opts[] = {
 		{ "config", required_argument, 0, O_CONFIG }, { "bmp-listen", required_argument, 0, O_BMP },
 		{ "http-listen", required_argument, 0, O_HTTP }, { "db", required_argument, 0, O_DB },
@@ -74,19 +90,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 	};
 	memset(a, 0, sizeof *a);
 	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case O_CONFIG: a->config = optarg; break;
-		case O_BMP: a->bmp_listen = optarg; break;
-		case O_HTTP: a->http_listen = optarg; break;
-		case O_DB: a->db = optarg; break;
-		case O_ROUTER: a->router = optarg; break;
-		case O_LOG: a->log_level = optarg; break;
-		case 'h': usage(stdout); exit(0);
-		case O_VERSION: printf("pathwatch %s\n", PW_VERSION); exit(0);
-		default: usage(stderr); return -1;
-		}
-	}
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		if (take_option(c, a))
+			return -1;
 	if (optind < argc) {
 		a->command = argv[optind++];
 		if (strcmp(a->command, "replay") && strcmp(a->command, "dump") && strcmp(a->command, "check-config")) {
@@ -100,17 +106,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		a->file = argv[optind++];
 		/* options may also follow the file */
-		while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-			switch (c) {
-			case O_CONFIG: a->config = optarg; break;
-			case O_DB: a->db = optarg; break;
-			case O_ROUTER: a->router = optarg; break;
-			case O_LOG: a->log_level = optarg; break;
-			case O_BMP: a->bmp_listen = optarg; break;
-			case O_HTTP: a->http_listen = optarg; break;
-			default: usage(stderr); return -1;
-			}
-		}
+		while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+			if (take_option(c, a))
+				return -1;
 		if (optind < argc) {
 			fprintf(stderr, "pathwatch: unexpected argument \"%s\"\n", argv[optind]);
 			return -1;

@@ -67,29 +67,24 @@ class Daemon:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
-    def all_routes(self, **params):
-        routes, cursor = [], None
+    def paged(self, path, key, **params):
+        """Every item of a paginated endpoint, following "next"."""
+        items, cursor = [], None
         while True:
             p = dict(params, limit=params.get("limit", 1000))
             if cursor:
                 p["cursor"] = cursor
-            page = self.get("/api/v1/rib", **p)
-            routes += page["routes"]
+            page = self.get(path, **p)
+            items += page[key]
             cursor = page["next"]
             if not cursor:
-                return routes
+                return items
+
+    def all_routes(self, **params):
+        return self.paged("/api/v1/rib", "routes", **params)
 
     def all_events(self, **params):
-        events, cursor = [], None
-        while True:
-            p = dict(params, limit=1000)
-            if cursor:
-                p["cursor"] = cursor
-            page = self.get("/api/v1/history", **p)
-            events += page["events"]
-            cursor = page["next"]
-            if not cursor:
-                return events
+        return self.paged("/api/v1/history", "events", **params)
 
     def settled(self):
         """Waits until everything queued is committed; returns the status."""
