@@ -353,9 +353,9 @@ void ingest_message(struct ingest_session *s, const uint8_t *msg, size_t len, in
 		/* RFC 7854 wants Initiation first; name the router by address */
 		start_session(s, NULL, now_us);
 	}
-	count(s, RC_MESSAGES, 1);
-	count(s, RC_BYTES, len);
 	if (rc) {
+		count(s, RC_MESSAGES, 1);
+		count(s, RC_BYTES, len);
 		count(s, RC_BAD_MESSAGES, 1);
 		PW_REMOTE(PW_LOG_WARN, "msg=\"BMP message dropped\" router=%s type=%u why=\"%s\"", rname(s),
 			  len > 5 ? msg[5] : 255, why);
@@ -403,6 +403,9 @@ void ingest_message(struct ingest_session *s, const uint8_t *msg, size_t len, in
 		break;
 	}
 	}
+	/* counted after the switch: an Initiation names the router first */
+	count(s, RC_MESSAGES, 1);
+	count(s, RC_BYTES, len);
 	count(s, per_type[m.type], 1);
 	if (s->router)
 		s->router->last_message_us = now_us;

@@ -71,7 +71,7 @@ static inline int rbuf_u32(struct rbuf *r, uint32_t *v)
 
 static inline int rbuf_u64(struct rbuf *r, uint64_t *v)
 {
-	uint32_t hi, lo;
+	uint32_t hi = 0, lo = 0;
 	if (rbuf_left(r) < 8)
 		return -1;
 	rbuf_u32(r, &hi);

@@ -15,4 +15,4 @@ ninja -C build-fuzz "tests/fuzz/fuzz-$target" >/dev/null
 mkdir -p "tests/fuzz/corpus/$target" "tests/fuzz/crashes/$target"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 exec "build-fuzz/tests/fuzz/fuzz-$target" -max_total_time="$seconds" -max_len=65536 \
-	-artifact_prefix="tests/fuzz/crashes/$target/" "tests/fuzz/corpus/$target"
+	-artifact_prefix="tests/fuzz/crashes/$target/" "tests/fuzz/corpus/$target" tests/vectors

@@ -1,0 +1,1139 @@
+#!/usr/bin/env python3
+"""Integration test: a real GoBGP router in a network namespace feeding pathwatch over BMP.
+
+Usage:  tests/integration/gobgp_bmp.py PATH/TO/pathwatch [--keep]
+
+Topology (all created by this script, names unique per run):
+
+    netns pwg<pid>-N                          netns pwg<pid>-R
+    gobgpd AS 65002        10.99.0.1/30  <-veth->  10.99.0.2/30   gobgpd AS 65001
+    (router-id 10.99.0.1)  fd00:99::1/64           fd00:99::2/64  (router-id 10.99.0.2)
+    announces 10.100.{1,2,3}.0/24 and              | BMP -> 127.0.0.1:11019, policy "all"
+    2001:db8:100::/48 (next hop fd00:99::1),       pathwatch (BMP 127.0.0.1:11019,
+    community 65002:100, over one IPv4 session               HTTP 127.0.0.1:18080)
+    R's import policy: MED 50 + community 65001:200 (pre-policy and post-policy differ)
+
+GoBGP's BMP "all" policy gives pre-policy and post-policy Adj-RIB-In (peer
+type 0) and the Loc-RIB (peer type 3, peer address 0.0.0.0, never announced
+with a Peer Up). The collector runs inside R, so the HTTP API is only
+reachable there; a small helper process started with `ip netns exec R`
+performs the HTTP requests. Routes are changed with the `gobgp` CLI on N.
+
+Exit status: 0 = all checks passed, 1 = a check failed / error,
+77 = skipped (no privileges for network namespaces or GoBGP missing; set
+PATHWATCH_REQUIRE_INTEGRATION=1 to turn a skip into a failure).
+Python 3 standard library only.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+SKIP = 77
+TEST_DEADLINE = 240.0  # seconds, whole test
+
+GOBGPD = os.environ.get("GOBGPD", shutil.which("gobgpd") or "/usr/bin/gobgpd")
+GOBGP = os.environ.get("GOBGP", shutil.which("gobgp") or "/usr/bin/gobgp")
+BMP_PORT = 11019
+HTTP_PORT = 18080
+API_PORT = 50051          # gobgpd gRPC API, 127.0.0.1 inside each namespace
+N_ADDR = "10.99.0.1"
+R_ADDR = "10.99.0.2"
+N_ADDR6 = "fd00:99::1"
+R_ADDR6 = "fd00:99::2"
+N_AS = 65002
+R_AS = 65001
+R_NAME = "GoBGP"          # GoBGP's default BMP sysName (sys-name not configured)
+LOC_RIB_PEER = "0.0.0.0"  # GoBGP's Loc-RIB peer header: address 0.0.0.0, AS = own AS
+PREFIX6 = "2001:db8:100::/48"
+PREFIXES = ["10.100.1.0/24", "10.100.2.0/24", "10.100.3.0/24", PREFIX6]
+WITHDRAWN = "10.100.3.0/24"          # step 3
+GONE_WHILE_DOWN = "10.100.2.0/24"    # step 5: withdrawn while the collector is down
+VIEWS = ["pre-policy", "post-policy", "loc-rib"]
+N_COMMUNITY = "65002:100"   # set by N on its routes -> in every view
+R_COMMUNITY = "65001:200"   # added by R's import policy -> post-policy and loc-rib only
+R_MED = 50                  # set by R's import policy -> post-policy and loc-rib only
+RESYNC_TIMEOUT = 8          # collector resync_timeout (s); GoBGP sends no Loc-RIB End-of-RIB
+STATS_TIMEOUT = 15          # GoBGP statistics-timeout (s), its minimum; see bmp_config()
+RECONNECT_TIMEOUT = 45      # s to wait for GoBGP to reconnect after a collector restart
+
+T0 = time.monotonic()
+
+
+class TestFailure(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def log(msg):
+    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
+
+
+def step(msg):
+    print("", flush=True)
+    log("== " + msg)
+
+
+def jdump(obj, limit=6000):
+    s = json.dumps(obj, indent=1, sort_keys=True)
+    if len(s) > limit:
+        s = s[:limit] + "\n... (%d more characters)" % (len(s) - limit)
+    return s
+
+
+def peer_of(view):
+    """The peer address under which a route of `view` appears."""
+    return LOC_RIB_PEER if view == "loc-rib" else N_ADDR
+
+
+# --------------------------------------------------------------------------
+# HTTP helper running inside the router namespace
+# --------------------------------------------------------------------------
+
+HELPER_CODE = r"""
+import json, sys, urllib.request, urllib.error
+for line in sys.stdin:
+    req = json.loads(line)
+    try:
+        with urllib.request.urlopen(req["url"], timeout=req.get("timeout", 5)) as r:
+            out = {"status": r.status, "body": r.read().decode("utf-8", "replace")}
+    except urllib.error.HTTPError as e:
+        out = {"status": e.code, "body": e.read().decode("utf-8", "replace")}
+    except Exception as e:
+        out = {"error": "%s: %s" % (type(e).__name__, e)}
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
+"""
+
+
+class Http:
+    def __init__(self, env):
+        self.env = env
+        self.proc = None
+
+    def _start(self):
+        self.proc = self.env.spawn(
+            [
+                "ip", "netns", "exec", self.env.ns_r,
+                sys.executable, "-u", "-c", HELPER_CODE,
+            ],
+            name="http-helper",
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    def raw(self, path, timeout=5):
+        """Return (status, body) or raise RuntimeError on a transport error."""
+        url = "http://127.0.0.1:%d%s" % (HTTP_PORT, path)
+        for _ in range(2):
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
+            try:
+                self.proc.stdin.write(json.dumps({"url": url, "timeout": timeout}) + "\n")
+                self.proc.stdin.flush()
+                line = self.proc.stdout.readline()
+            except (BrokenPipeError, OSError):
+                line = ""
+            if line:
+                break
+            self.env.stop_proc(self.proc)
+            self.proc = None
+        else:
+            raise RuntimeError("HTTP helper in namespace died")
+        res = json.loads(line)
+        if "error" in res:
+            raise RuntimeError(res["error"])
+        return res["status"], res["body"]
+
+    def get(self, path, **params):
+        q = {k: v for k, v in params.items() if v is not None}
+        if q:
+            path = path + "?" + urllib.parse.urlencode(q)
+        try:
+            status, body = self.raw(path)
+        except RuntimeError as e:
+            c = self.env.collector
+            state = "still running" if c and c.poll() is None else \
+                "collector has exited with status %s" % (c.returncode if c else None)
+            raise TestFailure("GET %s failed: %s (%s)" % (path, e, state))
+        if status != 200:
+            raise TestFailure("GET %s -> HTTP %s\n%s" % (path, status, body[:3000]))
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise TestFailure("GET %s -> invalid JSON:\n%s" % (path, body[:3000]))
+
+    def get_all(self, path, key, **params):
+        """Follow `next` cursors; return the concatenated list under `key`."""
+        items = []
+        cursor = None
+        for _ in range(100):
+            p = dict(params)
+            p.setdefault("limit", 500)
+            if cursor is not None:
+                p["cursor"] = cursor
+            doc = self.get(path, **p)
+            if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
+                raise TestFailure("GET %s: expected object with list %r, got:\n%s"
+                                  % (path, key, jdump(doc)))
+            items.extend(doc[key])
+            cursor = doc.get("next")
+            if cursor in (None, "", False):
+                return items
+        raise TestFailure("GET %s: more than 100 pages, cursor loop?" % path)
+
+
+# --------------------------------------------------------------------------
+# Environment: namespaces, processes, temp dir, cleanup
+# --------------------------------------------------------------------------
+
+class Env:
+    def __init__(self, collector, keep=False):
+        self.collector_bin = collector
+        self.keep = keep
+        tag = "pwg%d" % os.getpid()
+        self.ns_r = tag + "-R"
+        self.ns_n = tag + "-N"
+        self.veth_r = tag + "r"
+        self.veth_n = tag + "n"
+        self.namespaces = []
+        self.procs = []  # (name, Popen)
+        self.tmp = tempfile.mkdtemp(prefix="pwg%d-" % os.getpid())
+        os.chmod(self.tmp, 0o755)
+        self.db = os.path.join(self.tmp, "pathwatch.db")
+        self.collector_conf = os.path.join(self.tmp, "pathwatch.yaml")
+        self.collector_log = os.path.join(self.tmp, "collector.log")
+        self.collector = None
+        self.gobgpd = {}
+        self.http = Http(self)
+
+    # ---- processes
+    def spawn(self, argv, name, **kw):
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.Popen(argv, start_new_session=True, **kw)
+        self.procs.append((name, p))
+        return p
+
+    def stop_proc(self, p, sig=signal.SIGTERM, timeout=5.0):
+        """Stop one process we started, by PID. Returns its exit status."""
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.kill(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait(5)
+        for stream in (p.stdin, p.stdout, p.stderr):
+            if stream:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        self.procs = [(n, q) for (n, q) in self.procs if q is not p]
+        return p.returncode
+
+    # ---- commands
+    def run(self, argv, check=True, timeout=20):
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise TestFailure("command failed (%d): %s\n%s"
+                              % (r.returncode, " ".join(argv), r.stdout))
+        return r
+
+    def ns_of(self, router):
+        return self.ns_r if router == "R" else self.ns_n
+
+    def gobgp(self, router, *args, check=True, as_json=False, timeout=10):
+        """Run the gobgp CLI against router R or N (inside its namespace)."""
+        argv = ["ip", "netns", "exec", self.ns_of(router), GOBGP,
+                "-u", "127.0.0.1", "-p", str(API_PORT)]
+        if as_json:
+            argv.append("-j")
+        argv += list(args)
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=timeout)
+        if r.returncode != 0 or (r.stderr.strip() and check):
+            if check:
+                raise TestFailure("gobgp on %s failed (rc=%d): %s\n%s%s"
+                                  % (router, r.returncode, " ".join(args), r.stdout, r.stderr))
+            return None
+        if as_json:
+            try:
+                return json.loads(r.stdout) if r.stdout.strip() else None
+            except ValueError:
+                raise TestFailure("gobgp on %s: %s: invalid JSON:\n%s"
+                                  % (router, " ".join(args), r.stdout[:3000]))
+        return r.stdout
+
+    # ---- topology
+    def setup_netns(self):
+        r = self.run(["ip", "netns", "add", self.ns_r], check=False)
+        if r.returncode != 0:
+            raise Skip("cannot create a network namespace (need root / CAP_NET_ADMIN "
+                       "and CAP_SYS_ADMIN): `ip netns add` said: %s" % r.stdout.strip())
+        self.namespaces.append(self.ns_r)
+        self.run(["ip", "netns", "add", self.ns_n])
+        self.namespaces.append(self.ns_n)
+        self.run(["ip", "link", "add", self.veth_r, "type", "veth", "peer", "name", self.veth_n])
+        try:
+            self.run(["ip", "link", "set", self.veth_r, "netns", self.ns_r])
+            self.run(["ip", "link", "set", self.veth_n, "netns", self.ns_n])
+        except TestFailure:
+            self.run(["ip", "link", "del", self.veth_r], check=False)
+            raise
+        for ns, dev, addr, addr6 in ((self.ns_r, self.veth_r, R_ADDR, R_ADDR6),
+                                     (self.ns_n, self.veth_n, N_ADDR, N_ADDR6)):
+            self.run(["ip", "-n", ns, "link", "set", "lo", "up"])
+            self.run(["ip", "-n", ns, "addr", "add", addr + "/30", "dev", dev])
+            # nodad: usable at once (only the BGP next hop uses it, not the session)
+            self.run(["ip", "-n", ns, "-6", "addr", "add", addr6 + "/64", "dev", dev, "nodad"])
+            self.run(["ip", "-n", ns, "link", "set", dev, "up"])
+        log("namespaces %s, %s; veth %s(%s, %s) <-> %s(%s, %s)"
+            % (self.ns_n, self.ns_r, self.veth_n, N_ADDR, N_ADDR6, self.veth_r, R_ADDR, R_ADDR6))
+
+    def start_gobgpd(self, router, config):
+        ns = self.ns_of(router)
+        d = os.path.join(self.tmp, router)
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o755)
+        conf = os.path.join(d, "gobgpd.toml")
+        with open(conf, "w") as f:
+            f.write(config)
+        # -d (dry run) rejects unknown keys and bad values (unlike bgpd -C).
+        r = self.run([GOBGPD, "-f", conf, "-t", "toml", "-d"], check=False)
+        if r.returncode != 0:
+            raise TestFailure("gobgpd rejected config for %s:\n%s\n--- config ---\n%s"
+                              % (router, r.stdout, config))
+        logpath = os.path.join(d, "gobgpd.log")
+        out = open(logpath, "w")
+        p = self.spawn(
+            ["ip", "netns", "exec", ns, GOBGPD, "-f", conf, "-t", "toml",
+             "--api-hosts", "127.0.0.1:%d" % API_PORT,
+             "--pprof-disable",
+             "-p",                      # plain-text log lines
+             "-l", "debug"],            # BMP connect/write messages are debug level
+            name="gobgpd-" + router,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        out.close()
+        self.gobgpd[router] = p
+
+        def api_ready():
+            if p.poll() is not None:
+                raise TestFailure("gobgpd %s exited with status %s:\n%s"
+                                  % (router, p.returncode, tail(logpath)))
+            return self.gobgp(router, "global", check=False) is not None
+
+        wait_for("gobgpd %s gRPC API" % router, api_ready, timeout=15, interval=0.2)
+        log("gobgpd %s started (pid %d) in %s" % (router, p.pid, ns))
+        return p
+
+    def start_collector(self):
+        with open(self.collector_conf, "w") as f:
+            f.write("# written by gobgp_bmp.py\ncollector:\n  resync_timeout: %d\n"
+                    % RESYNC_TIMEOUT)
+        with open(self.collector_log, "a") as f:
+            f.write("\n===== pathwatch-test: starting collector at %s =====\n" % time.ctime())
+        logf = open(self.collector_log, "a")
+        argv = [
+            "ip", "netns", "exec", self.ns_r, self.collector_bin,
+            "--config", self.collector_conf,
+            "--bmp-listen", "127.0.0.1:%d" % BMP_PORT,
+            "--http-listen", "127.0.0.1:%d" % HTTP_PORT,
+            "--db", self.db,
+        ]
+        self.collector = self.spawn(argv, name="collector", stdout=logf, stderr=logf, cwd=self.tmp)
+        logf.close()
+        p = self.collector
+
+        def ready():
+            if p.poll() is not None:
+                raise TestFailure("collector exited with status %s during startup" % p.returncode)
+            try:
+                st, body = self.http.raw("/api/v1/status", timeout=2)
+            except RuntimeError:
+                return False
+            return st == 200
+
+        wait_for("collector HTTP API to answer", ready, timeout=20, interval=0.2)
+        log("collector running (pid %d): %s" % (p.pid, " ".join(argv[4:])))
+
+    def cleanup(self):
+        for name, p in list(reversed(self.procs)):
+            try:
+                self.stop_proc(p)
+            except Exception as e:  # keep going
+                print("cleanup: stopping %s (pid %d): %s" % (name, p.pid, e), flush=True)
+        for ns in reversed(self.namespaces):
+            r = subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0:
+                print("cleanup: ip netns del %s: %s" % (ns, r.stdout.strip()), flush=True)
+        self.namespaces = []
+        if self.keep:
+            print("keeping temp dir %s" % self.tmp, flush=True)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def diagnostics(self):
+        print("\n---------------- diagnostics ----------------", flush=True)
+        print("--- collector log (tail): %s" % self.collector_log)
+        print(tail(self.collector_log, 60))
+        for router in ("R", "N"):
+            print("--- gobgpd %s log (tail, BMP/peer lines first)" % router)
+            path = os.path.join(self.tmp, router, "gobgpd.log")
+            print(grep_tail(path, ("bmp", "BMP", "Peer", "peer", "fatal", "error"), 20))
+            print("--- (last lines)")
+            print(tail(path, 10))
+        for router in ("R", "N"):
+            if router not in self.gobgpd or self.gobgpd[router].poll() is not None:
+                continue
+            for args in (("neighbor",), ("bmp",), ("global", "rib", "-a", "ipv4"),
+                         ("global", "rib", "-a", "ipv6")):
+                try:
+                    out = self.gobgp(router, *args, check=False, timeout=5)
+                    print("--- gobgp %s: %s\n%s" % (router, " ".join(args), out))
+                except Exception as e:
+                    print("(gobgp %s %s failed: %s)" % (router, " ".join(args), e))
+        sys.stdout.flush()
+
+
+def tail(path, n=40):
+    try:
+        with open(path, "r", errors="replace") as f:
+            lines = f.readlines()
+    except OSError as e:
+        return "(cannot read %s: %s)" % (path, e)
+    return "".join(lines[-n:]).rstrip("\n")
+
+
+def grep_tail(path, words, n=20):
+    try:
+        with open(path, "r", errors="replace") as f:
+            lines = [l for l in f if any(w in l for w in words)]
+    except OSError as e:
+        return "(cannot read %s: %s)" % (path, e)
+    return "".join(lines[-n:]).rstrip("\n")
+
+
+def wait_for(what, fn, timeout, interval=0.3):
+    """Poll fn() until it returns a truthy value; TestFailure on timeout.
+
+    fn may raise TestFailure to abort at once; it records what it last saw
+    with observe(x) so that the observation is printed on timeout."""
+    deadline = time.monotonic() + timeout
+    wait_for.last = None
+    start = time.monotonic()
+    while True:
+        if time.monotonic() - T0 > TEST_DEADLINE:
+            raise TestFailure("test exceeded its overall deadline of %ds while waiting for %s"
+                              % (TEST_DEADLINE, what))
+        v = fn()
+        if v:
+            log("ok: %s (%.1fs)" % (what, time.monotonic() - start))
+            return v
+        if time.monotonic() >= deadline:
+            msg = "timed out after %.0fs waiting for %s" % (timeout, what)
+            if wait_for.last is not None:
+                last = wait_for.last
+                msg += "\nlast observation:\n" + (last if isinstance(last, str) else jdump(last))
+            raise TestFailure(msg)
+        time.sleep(interval)
+
+
+def observe(x):
+    wait_for.last = x
+    return x
+
+
+# --------------------------------------------------------------------------
+# GoBGP configuration
+# --------------------------------------------------------------------------
+
+def neighbor_config(addr, asn):
+    # Both AFIs over the one IPv4 session. Short timers so that session
+    # changes show quickly.
+    return """\
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "{addr}"
+    peer-as = {asn}
+  [neighbors.timers.config]
+    connect-retry = 1
+    hold-time = 9
+    keepalive-interval = 3
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+""".format(addr=addr, asn=asn)
+
+
+def bmp_config():
+    # statistics-timeout: GoBGP 3.10 never reads from the BMP socket, so it only
+    # notices that the collector went away when a write fails. With no
+    # statistics (the default, 0) and no route changes it keeps the dead
+    # session "Up" for ever and never reconnects. A statistics report every
+    # 15 s (the minimum GoBGP accepts) bounds that.
+    return """\
+[[bmp-servers]]
+  [bmp-servers.config]
+    address = "127.0.0.1"
+    port = {bmp}
+    route-monitoring-policy = "all"
+    statistics-timeout = {stats}
+""".format(bmp=BMP_PORT, stats=STATS_TIMEOUT)
+
+
+def r_config():
+    return """\
+[global.config]
+  as = {ras}
+  router-id = "{raddr}"
+[global.apply-policy.config]
+  import-policy-list = ["pw-in"]
+  default-import-policy = "accept-route"
+
+[[policy-definitions]]
+  name = "pw-in"
+  [[policy-definitions.statements]]
+    name = "pw-in-10"
+    [policy-definitions.statements.actions]
+      route-disposition = "accept-route"
+      [policy-definitions.statements.actions.bgp-actions]
+        set-med = "{med}"
+        [policy-definitions.statements.actions.bgp-actions.set-community]
+          options = "add"
+          [policy-definitions.statements.actions.bgp-actions.set-community.set-community-method]
+            communities-list = ["{rc}"]
+
+{nbr}
+{bmp}""".format(ras=R_AS, raddr=R_ADDR, med=R_MED, rc=R_COMMUNITY,
+                nbr=neighbor_config(N_ADDR, N_AS), bmp=bmp_config())
+
+
+def n_config():
+    return """\
+[global.config]
+  as = {nas}
+  router-id = "{naddr}"
+
+{nbr}""".format(nas=N_AS, naddr=N_ADDR, nbr=neighbor_config(R_ADDR, R_AS))
+
+
+def n_announce(env, prefix):
+    if ":" in prefix:
+        # Without an explicit next hop GoBGP sends IPv6 routes over an IPv4
+        # session with the IPv4-mapped next hop ::ffff:10.99.0.1.
+        env.gobgp("N", "global", "rib", "add", "-a", "ipv6", prefix, "nexthop", N_ADDR6,
+                  "origin", "igp", "community", N_COMMUNITY)
+    else:
+        env.gobgp("N", "global", "rib", "add", "-a", "ipv4", prefix,
+                  "origin", "igp", "community", N_COMMUNITY)
+
+
+def n_withdraw(env, prefix):
+    env.gobgp("N", "global", "rib", "del", "-a", "ipv6" if ":" in prefix else "ipv4", prefix)
+
+
+def r_table(env):
+    """Prefixes in R's global RIB (both families), from `gobgp -j global rib`."""
+    out = set()
+    for fam in ("ipv4", "ipv6"):
+        doc = env.gobgp("R", "global", "rib", "-a", fam, as_json=True)
+        if isinstance(doc, dict):
+            out.update(doc.keys())
+    return out
+
+
+def gobgp_bmp_sessions(env):
+    """[(target, state, uptime seconds or None)] from `gobgp bmp` on R."""
+    out = env.gobgp("R", "bmp", check=False) or ""
+    res = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0].endswith(":%d" % BMP_PORT):
+            up = None
+            if len(f) >= 3:
+                m = re.match(r"^(\d+):(\d\d):(\d\d)$", f[2])
+                if m:
+                    up = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3))
+                else:
+                    up = 10 ** 6   # e.g. "1d 02:03:04": long enough
+            res.append((f[0], f[1], up))
+    return res
+
+
+# --------------------------------------------------------------------------
+# Helpers for assertions
+# --------------------------------------------------------------------------
+
+def flat_asns(as_path):
+    out = []
+    if isinstance(as_path, (list, tuple)):
+        for x in as_path:
+            out.extend(flat_asns(x))
+    elif isinstance(as_path, dict):
+        for v in as_path.values():
+            out.extend(flat_asns(v))
+    elif isinstance(as_path, int):
+        out.append(as_path)
+    elif isinstance(as_path, str):
+        for tok in as_path.replace("{", " ").replace("}", " ").replace(",", " ").split():
+            if tok.isdigit():
+                out.append(int(tok))
+    return out
+
+
+def norm_communities(c):
+    out = set()
+    if c is None:
+        return out
+    if isinstance(c, str):
+        return set(c.split())
+    for x in c:
+        if isinstance(x, str):
+            out.add(x)
+        elif isinstance(x, int):
+            out.add("%d:%d" % (x >> 16, x & 0xFFFF))
+        elif isinstance(x, (list, tuple)) and len(x) == 2:
+            out.add("%s:%s" % (x[0], x[1]))
+        elif isinstance(x, dict):
+            a = x.get("asn", x.get("high"))
+            v = x.get("value", x.get("low"))
+            out.add("%s:%s" % (a, v))
+    return out
+
+
+def require(cond, msg, data=None):
+    if not cond:
+        if data is not None:
+            msg += "\n" + (data if isinstance(data, str) else jdump(data))
+        raise TestFailure(msg)
+
+
+def route_key(r):
+    return (r.get("router"), r.get("peer"), r.get("view"), r.get("prefix"), r.get("path_id"))
+
+
+def route_fingerprint(r):
+    return (route_key(r), tuple(flat_asns(r.get("as_path"))), r.get("next_hop"),
+            r.get("med"), r.get("local_pref"), r.get("origin"),
+            tuple(sorted(norm_communities(r.get("communities")))))
+
+
+def rib_of(http):
+    """{(view, prefix): fingerprint} of every route of router R in our three views."""
+    out = {}
+    for r in http.get_all("/api/v1/rib", "routes", router=R_NAME):
+        if r.get("view") in VIEWS:
+            out[(r.get("view"), r.get("prefix"))] = route_fingerprint(r)
+    return out
+
+
+def short_events(evs):
+    return [(e.get("view"), e.get("peer"), e.get("prefix"), e.get("action"), e.get("reason"))
+            for e in evs]
+
+
+def wait_settled(env, extra=3.0):
+    """Wait until the store has committed everything, then a bit more, then again."""
+    def pending_zero():
+        st = observe(env.http.get("/api/v1/status"))
+        return st.get("store_pending") == 0
+
+    wait_for("store_pending == 0", pending_zero, timeout=20)
+    time.sleep(extra)
+    wait_for("store_pending == 0 (again, after %.0fs)" % extra, pending_zero, timeout=20)
+    return env.http.get("/api/v1/status")
+
+
+def router_doc(http):
+    doc = observe(http.get("/api/v1/routers"))
+    rs = [r for r in doc.get("routers", []) if r.get("name") == R_NAME]
+    return rs[0] if rs else None
+
+
+def peer_doc(http, address, peer_type=None):
+    doc = observe(http.get("/api/v1/peers", router=R_NAME))
+    ps = [p for p in doc.get("peers", []) if p.get("address") == address
+          and (peer_type is None or p.get("peer_type") == peer_type)]
+    return ps[0] if ps else None
+
+
+# --------------------------------------------------------------------------
+# The test
+# --------------------------------------------------------------------------
+
+def test(env):
+    http = env.http
+    facts = {}
+
+    step("1. setup: namespaces, collector, gobgpd N (announcing) and gobgpd R (BMP)")
+    env.setup_netns()
+    env.start_collector()
+    env.start_gobgpd("N", n_config())
+    for p in PREFIXES:
+        n_announce(env, p)
+    log("N announces %s" % ", ".join(PREFIXES))
+    t_router = time.monotonic()
+    env.start_gobgpd("R", r_config())
+
+    # ---------------------------------------------------------------- 2
+    step("2. router connects: routers / peers / RIB in pre-policy, post-policy, loc-rib")
+
+    def router_connected():
+        r = router_doc(http)
+        return r and r.get("connected") is True
+
+    wait_for("router %s (GoBGP's BMP sysName) listed and connected in /api/v1/routers"
+             % R_NAME, router_connected, timeout=20)
+    facts["bmp_connect_after_start"] = time.monotonic() - t_router
+    r1 = router_doc(http)
+    require(r1.get("address") == "127.0.0.1",
+            "router %s: expected address 127.0.0.1" % R_NAME, r1)
+    log("router: sys_name=%r sys_descr=%r" % (r1.get("sys_name"), r1.get("sys_descr")))
+
+    def peer_up():
+        p = peer_doc(http, N_ADDR)
+        return p and p.get("state") == "up" and p.get("asn") == N_AS \
+            and p.get("router") == R_NAME
+
+    wait_for("peer %s AS %d state up (router %s) in /api/v1/peers" % (N_ADDR, N_AS, R_NAME),
+             peer_up, timeout=30)
+    facts["bgp_up_after_start"] = time.monotonic() - t_router
+
+    want_all = {(v, p) for v in VIEWS for p in PREFIXES}
+
+    def rib_full():
+        return set(observe(rib_of(http))) >= want_all
+
+    wait_for("all %d prefixes in the pre-policy, post-policy and loc-rib views of "
+             "/api/v1/rib?router=%s" % (len(PREFIXES), R_NAME), rib_full, timeout=20)
+    for v in VIEWS:
+        rs = http.get_all("/api/v1/rib", "routes", router=R_NAME, view=v)
+        got = sorted(r.get("prefix") for r in rs)
+        require(got == sorted(PREFIXES),
+                "/api/v1/rib?router=%s&view=%s should hold exactly %s" % (R_NAME, v, PREFIXES),
+                rs)
+    routes = http.get_all("/api/v1/rib", "routes", router=R_NAME)
+    for r in routes:
+        v, pfx = r.get("view"), r.get("prefix")
+        where = "route %s %s" % (v, pfx)
+        require(v in VIEWS, where + ": unexpected view", r)
+        require(r.get("router") == R_NAME, where + ": wrong router", r)
+        require(r.get("peer") == peer_of(v),
+                where + ": peer should be %s (GoBGP's %s peer header)"
+                % (peer_of(v), "Loc-RIB" if v == "loc-rib" else "Adj-RIB-In"), r)
+        require(r.get("path_id") in (0, None), where + ": GoBGP sends no path ids", r)
+        require(flat_asns(r.get("as_path")) == [N_AS], where + ": as_path should be [%d]"
+                % N_AS, r)
+        want_nh = N_ADDR6 if ":" in pfx else N_ADDR
+        require(r.get("next_hop") == want_nh, where + ": next_hop should be %s" % want_nh, r)
+        require(r.get("origin") == "igp", where + ": origin should be igp", r)
+        require(r.get("stale") is False, where + ": should not be stale", r)
+        comms = norm_communities(r.get("communities"))
+        require(N_COMMUNITY in comms, where + ": communities lack %s" % N_COMMUNITY, r)
+        if v == "pre-policy":
+            require(r.get("peer_asn") == N_AS, where + ": peer_asn should be %d" % N_AS, r)
+            require(R_COMMUNITY not in comms and r.get("med") != R_MED,
+                    where + ": pre-policy must not show R's import policy (MED %d, "
+                    "community %s)" % (R_MED, R_COMMUNITY), r)
+        else:
+            require(R_COMMUNITY in comms and r.get("med") == R_MED,
+                    where + ": R's import policy sets MED %d and adds %s; the %s view must "
+                    "show them" % (R_MED, R_COMMUNITY, v), r)
+    log("ok: %d routes; attributes as expected (pre-policy without, post-policy and loc-rib "
+        "with R's import policy); IPv6 %s next hop %s" % (len(routes), PREFIX6, N_ADDR6))
+
+    lp = peer_doc(http, LOC_RIB_PEER)
+    require(lp is not None, "/api/v1/peers: no entry for the Loc-RIB (peer %s) although "
+            "loc-rib routes exist" % LOC_RIB_PEER, http.get("/api/v1/peers"))
+    require(lp.get("peer_type") == "loc-rib", "Loc-RIB peer: peer_type should be loc-rib", lp)
+    log("Loc-RIB pseudo-peer as listed by /api/v1/peers: %s"
+        % json.dumps({k: lp.get(k) for k in ("address", "asn", "state", "peer_type",
+                                              "bgp_id", "prefixes")}, sort_keys=True))
+
+    def announced():
+        ev = observe(http.get_all("/api/v1/history", "events", router=R_NAME))
+        have = {(e.get("view"), e.get("prefix")) for e in ev if e.get("action") == "announce"}
+        return have >= want_all
+
+    wait_for("history has an announce event per prefix and view", announced, timeout=10)
+    ev = http.get_all("/api/v1/history", "events", router=R_NAME)
+    dup = [k for k in set(short_events(ev)) if short_events(ev).count(k) > 1]
+    require(not dup, "duplicate history events after the initial dump", dup)
+
+    # ---------------------------------------------------------------- 3
+    step("3. withdraw %s on the neighbour" % WITHDRAWN)
+    n_withdraw(env, WITHDRAWN)
+
+    def withdrawn():
+        ev = observe(http.get_all("/api/v1/history", "events", prefix=WITHDRAWN,
+                                  match="exact"))
+        last = {}
+        for e in ev:
+            last[e.get("view")] = e
+        return all(v in last and last[v].get("action") == "withdraw" for v in VIEWS)
+
+    wait_for("history?prefix=%s ends with a withdraw in %s" % (WITHDRAWN, ", ".join(VIEWS)),
+             withdrawn, timeout=15)
+    ev = http.get_all("/api/v1/history", "events", prefix=WITHDRAWN, match="exact")
+    for e in ev:
+        require(e.get("prefix") == WITHDRAWN,
+                "history?prefix=%s returned another prefix" % WITHDRAWN, ev)
+    wd = [e for e in ev if e.get("action") == "withdraw"]
+    require(sorted(e.get("view") for e in wd) == sorted(VIEWS),
+            "expected exactly one withdraw per view for %s" % WITHDRAWN, ev)
+    for e in wd:
+        require(e.get("reason") is None and e.get("peer") == peer_of(e.get("view")),
+                "withdraw caused by an UPDATE must have reason null (peer %s)"
+                % peer_of(e.get("view")), e)
+    times = [e.get("time") for e in ev]
+    require(times == sorted(times, key=lambda t: (t is None, t)),
+            "history events are not chronological", ev)
+
+    def rib_without():
+        rs = observe(http.get_all("/api/v1/rib", "routes", router=R_NAME, prefix=WITHDRAWN,
+                                  match="exact"))
+        return rs == []
+
+    wait_for("%s gone from /api/v1/rib (all views)" % WITHDRAWN, rib_without, timeout=10)
+    present = [p for p in PREFIXES if p != WITHDRAWN]
+    have = set(rib_of(http))
+    require(have == {(v, p) for v in VIEWS for p in present},
+            "the other prefixes must still be in the RIB, in all views", sorted(have))
+
+    # ---------------------------------------------------------------- 4, 5
+    restart_check(env, 4, present, facts)
+
+    gone, back = GONE_WHILE_DOWN, WITHDRAWN
+    present = [p for p in PREFIXES if p != gone]
+
+    def change_while_down():
+        log("while the collector is down: N withdraws %s and re-announces %s" % (gone, back))
+        n_withdraw(env, gone)
+        n_announce(env, back)
+
+        def r_has_new_table():
+            return observe(sorted(r_table(env))) == sorted(present)
+
+        wait_for("R's BGP table to be %s" % present, r_has_new_table, timeout=20)
+
+    restart_check(env, 5, present, facts, during_down=change_while_down,
+                  expect={gone: ("withdraw", "resync"), back: ("announce", None)})
+
+    # ---------------------------------------------------------------- 6
+    step("6. shut the BGP session on the neighbour (gobgp neighbor %s disable on N)" % R_ADDR)
+    hist_before = http.get_all("/api/v1/history", "events", router=R_NAME)
+    env.gobgp("N", "neighbor", R_ADDR, "disable")
+
+    def peer_down():
+        p = peer_doc(http, N_ADDR)
+        return p and p.get("state") == "down"
+
+    wait_for("peer %s state down in /api/v1/peers" % N_ADDR, peer_down, timeout=20)
+    log("down_reason: %s" % json.dumps(peer_doc(http, N_ADDR).get("down_reason")))
+
+    def rib_empty():
+        return observe(http.get_all("/api/v1/rib", "routes", router=R_NAME)) == []
+
+    wait_for("/api/v1/rib?router=%s empty (pre-policy, post-policy and loc-rib)" % R_NAME,
+             rib_empty, timeout=10)
+
+    def all_withdrawn():
+        ev = observe(http.get_all("/api/v1/history", "events", router=R_NAME))
+        new = ev[len(hist_before):]
+        got = {(e.get("view"), e.get("prefix")) for e in new if e.get("action") == "withdraw"}
+        return got >= {(v, p) for v in VIEWS for p in present}
+
+    wait_for("withdraw events for %s in all views" % ", ".join(present), all_withdrawn,
+             timeout=10)
+    wait_settled(env, extra=2.0)
+    ev = http.get_all("/api/v1/history", "events", router=R_NAME)
+    require(ev[:len(hist_before)] == hist_before,
+            "history before the shutdown changed (events must be append-only/chronological)",
+            {"before": hist_before, "now": ev[:len(hist_before)]})
+    new = ev[len(hist_before):]
+    log("history events after the shutdown (view, peer, prefix, action, reason):\n"
+        + "\n".join("  %s" % (x,) for x in short_events(new)))
+    # GoBGP 3.10 on a session going down: first explicit post-policy withdraws
+    # and Loc-RIB withdraws (best path lost), then the Peer Down message.
+    want_reason = {"pre-policy": "peer-down", "post-policy": None, "loc-rib": None}
+    for v in VIEWS:
+        for p in present:
+            hits = [e for e in new if e.get("view") == v and e.get("prefix") == p]
+            ok = len(hits) == 1 and hits[0].get("action") == "withdraw" \
+                and hits[0].get("reason") == want_reason[v] and hits[0].get("peer") == peer_of(v)
+            require(ok, "expected exactly one withdraw with reason %s for %s %s (peer %s)%s"
+                    % (json.dumps(want_reason[v]), v, p, peer_of(v),
+                       " (GoBGP withdraws the %s routes explicitly before the Peer Down)" % v
+                       if want_reason[v] is None else " (from the Peer Down)"),
+                    hits or new)
+    stray = [e for e in new if e.get("prefix") not in present]
+    require(not stray, "prefixes that were not in the RIB must not get withdraws", stray)
+
+    # ---------------------------------------------------------------- 7
+    step("7. re-enable the session: peer up, routes back in all views")
+    t_en = time.monotonic()
+    env.gobgp("N", "neighbor", R_ADDR, "enable")
+
+    def peer_up_again():
+        p = peer_doc(http, N_ADDR)
+        return p and p.get("state") == "up"
+
+    wait_for("peer %s state up again" % N_ADDR, peer_up_again, timeout=40)
+
+    def routes_back():
+        return set(observe(rib_of(http))) == {(v, p) for v in VIEWS for p in present}
+
+    wait_for("%s back in all views" % ", ".join(present), routes_back, timeout=20)
+    facts["session_back_after_enable"] = time.monotonic() - t_en
+    for p in present:
+        ev = http.get_all("/api/v1/history", "events", prefix=p, match="exact")
+        for v in VIEWS:
+            last = [e for e in ev if e.get("view") == v][-1:]
+            require(last and last[0].get("action") == "announce",
+                    "history for %s %s should end with an announce after the session "
+                    "came back" % (v, p), ev)
+
+    r1 = router_doc(http)
+    log("router counters at the end: %s" % json.dumps(r1.get("counters"), sort_keys=True))
+    print("", flush=True)
+    log("GoBGP timings: " + ", ".join("%s=%.1fs" % (k, v) if isinstance(v, float)
+                                      else "%s=%s" % (k, v) for k, v in facts.items()))
+
+
+def restart_check(env, n, present, facts, during_down=None, expect=None):
+    """SIGKILL the collector, optionally change routes while it is down,
+    restart it on the same database, let GoBGP reconnect by itself and check
+    the history/RIB afterwards (after the re-dump and the resync deadline).
+
+    expect: {prefix: (action, reason)} -- exactly one new event per view for
+    each of these prefixes (reason None = not checked); no other prefix may
+    get new events."""
+    http = env.http
+    expect = expect or {}
+    what = "routes change while it is down" if during_down else "the router stays up"
+    step("%d. SIGKILL the collector and restart it on the same --db; %s" % (n, what))
+    st0 = wait_settled(env, extra=1.0)
+    rows0 = st0.get("history_rows")
+    require(isinstance(rows0, int), "/api/v1/status: history_rows missing", st0)
+    hist0 = http.get_all("/api/v1/history", "events")
+    rib0 = rib_of(http)
+    log("before: status=%s" % json.dumps(st0, sort_keys=True))
+
+    p = env.collector
+    t_kill = time.monotonic()
+    os.kill(p.pid, signal.SIGKILL)
+    try:
+        rc = p.wait(15)
+    except subprocess.TimeoutExpired:
+        raise TestFailure("collector did not exit within 15s of SIGKILL")
+    env.stop_proc(p)
+    log("collector (pid %d) killed, exit status %s" % (p.pid, rc))
+    if during_down:
+        during_down()
+    log("GoBGP's view of its BMP session with the collector dead: %s"
+        % gobgp_bmp_sessions(env))
+    t_restart = time.monotonic()
+    env.start_collector()
+
+    def reconnected():
+        r = router_doc(http)
+        return r and r.get("connected") is True
+
+    try:
+        wait_for("router %s connected again (GoBGP reconnects by itself)" % R_NAME,
+                 reconnected, timeout=RECONNECT_TIMEOUT, interval=0.2)
+    except TestFailure as e:
+        raise TestFailure("GoBGP did not reconnect within %ds of the collector restart "
+                          "(%.0fs after the SIGKILL); `gobgp bmp` on R says %s\n%s"
+                          % (RECONNECT_TIMEOUT, time.monotonic() - t_kill,
+                             gobgp_bmp_sessions(env), e))
+    dt_restart = time.monotonic() - t_restart
+    dt_kill = time.monotonic() - t_kill
+    facts["reconnect_step%d" % n] = "%.1fs after restart (%.1fs after SIGKILL)" \
+        % (dt_restart, dt_kill)
+    t_connected = time.monotonic()
+    log("GoBGP reconnected %.1fs after the collector restart, %.1fs after the SIGKILL"
+        % (dt_restart, dt_kill))
+    # Informational only: `gobgp bmp` compares whole-second up/down times, so a
+    # session re-established within the second its predecessor failed is
+    # shown as "Down" although it is up.
+    log("`gobgp bmp` on R now says %s" % gobgp_bmp_sessions(env))
+
+    def peer_up():
+        p = peer_doc(http, N_ADDR)
+        return p and p.get("state") == "up"
+
+    wait_for("peer %s up" % N_ADDR, peer_up, timeout=10)
+
+    want = {(v, p) for v in VIEWS for p in present}
+
+    def rib_as_expected():
+        return set(observe(rib_of(http))) == want
+
+    wait_for("RIB of %s to hold exactly %s in %s" % (R_NAME, present, ", ".join(VIEWS)),
+             rib_as_expected, timeout=RESYNC_TIMEOUT + 15)
+    # GoBGP sends End-of-RIB for pre-policy and post-policy (per family) but
+    # none for the Loc-RIB: only the collector's resync deadline ends the
+    # Loc-RIB re-dump. Wait past it so that any resync withdraw is written.
+    left = RESYNC_TIMEOUT + 2.0 - (time.monotonic() - t_connected)
+    st1 = wait_settled(env, extra=max(left, 2.0))
+    rib1 = rib_of(http)
+    for k, fp in rib1.items():
+        if k[1] not in expect:
+            require(rib0.get(k) == fp, "route %s %s differs after the restart" % k,
+                    {"before": rib0.get(k), "after": fp})
+
+    hist1 = http.get_all("/api/v1/history", "events")
+    if hist1[:len(hist0)] != hist0:
+        raise TestFailure(
+            "history before the restart was altered by the restart\nbefore:\n%s\nafter:\n%s"
+            % (jdump(hist0), jdump(hist1)))
+    new = hist1[len(hist0):]
+    if new:
+        log("new history events after the restart (view, peer, prefix, action, reason):\n"
+            + "\n".join("  %s" % (x,) for x in short_events(new)))
+    resync = [e for e in new if e.get("reason") == "resync"]
+    if resync:
+        log("rows with reason resync, by view: %s"
+            % {v: sorted(e.get("prefix") for e in resync if e.get("view") == v)
+               for v in VIEWS if any(e.get("view") == v for e in resync)})
+    unexpected = [e for e in new if e.get("prefix") not in expect]
+    require(not unexpected,
+            "the re-dump of unchanged routes after a SIGKILL restart wrote new history "
+            "events (GoBGP re-sent every route in every view; %d of them have reason resync: "
+            "%s)" % (len(resync), sorted(set((e.get("view"), e.get("prefix")) for e in resync
+                                               if e.get("prefix") not in expect))),
+            unexpected)
+    for prefix, (action, reason) in expect.items():
+        for v in VIEWS:
+            hits = [e for e in new if e.get("prefix") == prefix and e.get("view") == v]
+            ok = len(hits) == 1 and hits[0].get("action") == action and \
+                hits[0].get("peer") == peer_of(v) and \
+                (reason is None or hits[0].get("reason") == reason)
+            require(ok, "expected exactly one %s event%s for %s %s after the restart"
+                    % (action, " with reason %s" % reason if reason else "", v, prefix), new)
+    rows1 = st1.get("history_rows")
+    require(rows1 == rows0 + len(new),
+            "history_rows went from %s to %s across the restart, but /api/v1/history shows "
+            "%d new events" % (rows0, rows1, len(new)), st1)
+    if expect:
+        log("ok: exactly the expected events %s in each view, nothing for unchanged routes; "
+            "history_rows %s -> %s" % ({k: v[0] for k, v in expect.items()}, rows0, rows1))
+    else:
+        log("ok: no new history rows (history_rows=%s), RIB unchanged (%d routes)"
+            % (rows1, len(rib1)))
+
+
+# --------------------------------------------------------------------------
+
+def main(argv):
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    keep = "--keep" in argv[1:]
+    if len(args) != 1:
+        print("usage: %s PATH/TO/pathwatch [--keep]" % argv[0], file=sys.stderr)
+        return 2
+    collector = os.path.abspath(args[0])
+    strict = os.environ.get("PATHWATCH_REQUIRE_INTEGRATION") == "1"
+
+    def skip(why):
+        print("SKIP: " + why, flush=True)
+        if strict:
+            print("FAIL: PATHWATCH_REQUIRE_INTEGRATION=1, so a skip counts as a failure")
+            return 1
+        return SKIP
+
+    if not (os.path.isfile(collector) and os.access(collector, os.X_OK)):
+        print("FAIL: collector binary %s does not exist or is not executable" % collector)
+        return 1
+    for tool, what in ((GOBGPD, "GoBGP gobgpd (apt-get install gobgpd)"),
+                       (GOBGP, "GoBGP CLI gobgp (apt-get install gobgpd)")):
+        if not os.access(tool, os.X_OK):
+            return skip("%s not found at %s" % (what, tool))
+    if not shutil.which("ip"):
+        return skip("iproute2 `ip` not found")
+    if os.geteuid() != 0:
+        return skip("needs root (CAP_NET_ADMIN/CAP_SYS_ADMIN) to create network namespaces")
+    ver = subprocess.run([GOBGPD, "--version"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True).stdout.strip()
+    log("using %s (%s), %s, collector %s" % (GOBGPD, ver, GOBGP, collector))
+
+    env = None
+    status = 1
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGINT, on_signal)   # also when started with SIGINT ignored
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    def on_alarm(signum, frame):
+        raise TestFailure("hard deadline of %ds exceeded (something hung)" % (TEST_DEADLINE + 30))
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(int(TEST_DEADLINE) + 30)
+    try:
+        env = Env(collector, keep=keep)
+        log("temp dir %s" % env.tmp)
+        test(env)
+        print("", flush=True)
+        log("PASS: all GoBGP/BMP integration checks passed")
+        print("1 passed, 0 failed", flush=True)
+        status = 0
+    except Skip as e:
+        status = skip(str(e))
+    except TestFailure as e:
+        print("\nFAIL: %s" % e, flush=True)
+        if env:
+            env.diagnostics()
+        print("0 passed, 1 failed", flush=True)
+        status = 1
+    except KeyboardInterrupt as e:
+        print("\nINTERRUPTED (%s), cleaning up" % (e or "Ctrl-C"), flush=True)
+        status = 130
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        if env:
+            env.diagnostics()
+        print("0 passed, 1 failed", flush=True)
+        status = 1
+    finally:
+        signal.alarm(0)
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
+        if env:
+            env.cleanup()
+            log("cleaned up (processes, namespaces%s)"
+                % ("" if keep else ", temp dir"))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
