@@ -67,10 +67,10 @@ static int decode_cap(uint8_t code, struct rbuf v, struct bgp_open *o, json_t *c
 	case 5: { /* extended next hop, RFC 8950 */
 		name = "extended-next-hop";
 		json_t *a = json_array();
+		json_object_set_new(c, "families", a);
 		uint16_t afi, nh_afi, safi;
 		while (rbuf_left(&v) && rbuf_u16(&v, &afi) == 0 && rbuf_u16(&v, &safi) == 0 && rbuf_u16(&v, &nh_afi) == 0)
 			json_array_append_new(a, json_pack("{s:i,s:i,s:i}", "afi", afi, "safi", safi, "next_hop_afi", nh_afi));
-		json_object_set_new(c, "families", a);
 		break;
 	}
 	case 6: name = "extended-message"; break;
@@ -83,6 +83,7 @@ static int decode_cap(uint8_t code, struct rbuf v, struct bgp_open *o, json_t *c
 		json_object_set_new(c, "notification", json_boolean(ft & 0x4000));
 		json_object_set_new(c, "restart_time", json_integer(ft & 0x0fff));
 		json_t *a = json_array();
+		json_object_set_new(c, "families", a); /* owned by c from here: freed on error */
 		uint16_t afi;
 		uint8_t safi, fl;
 		while (rbuf_left(&v)) {
@@ -92,7 +93,6 @@ static int decode_cap(uint8_t code, struct rbuf v, struct bgp_open *o, json_t *c
 			json_object_set_new(f, "forwarding_preserved", json_boolean(fl & 0x80));
 			json_array_append_new(a, f);
 		}
-		json_object_set_new(c, "families", a);
 		break;
 	}
 	case 65: { /* 4-octet AS, RFC 6793 */
@@ -108,6 +108,7 @@ static int decode_cap(uint8_t code, struct rbuf v, struct bgp_open *o, json_t *c
 	case 69: { /* add-path, RFC 7911 */
 		name = "add-path";
 		json_t *a = json_array();
+		json_object_set_new(c, "families", a);
 		uint16_t afi;
 		uint8_t safi, sr;
 		while (rbuf_left(&v)) {
@@ -121,7 +122,6 @@ static int decode_cap(uint8_t code, struct rbuf v, struct bgp_open *o, json_t *c
 			json_object_set_new(f, "receive", json_boolean(sr & BGP_ADDPATH_RECEIVE));
 			json_array_append_new(a, f);
 		}
-		json_object_set_new(c, "families", a);
 		break;
 	}
 	case 71: name = "long-lived-graceful-restart"; break;

@@ -1,20 +1,32 @@
 #!/bin/sh
 # Builds (installing what is missing, test tools included) and runs every
 # test suite: unit, fuzz-replay, integration (real FRR routers in network
-# namespaces: needs root). Ends with the line "N passed, N failed"; a
+# namespaces: needs root), then unit and fuzz-replay again under ASan,
+# UBSan and LeakSanitizer. Ends with the line "N passed, N failed"; a
 # skipped test counts as failed (nothing is skipped silently).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PW_TEST_DEPS=1 "$top/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
 cd "$top"
 meson test -C build --print-errorlogs "$@"
-python3 - "$top/build/meson-logs/testlog.json" <<'PY'
+# the decoders and the fuzz corpus (every crash ever found) again under
+# AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer
+rm -f build-asan/meson-logs/testlog.json
+if [ ! -f build-asan/build.ninja ]; then
+	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+ninja -C build-asan >/dev/null &&
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --suite unit --suite fuzz-replay --print-errorlogs
+python3 - "$top/build/meson-logs/testlog.json" "$top/build-asan/meson-logs/testlog.json" <<'PY'
 import json, sys
 passed = failed = skipped = 0
-try:
-    lines = open(sys.argv[1]).read().splitlines()
-except OSError:
-    lines = []
+lines = []
+for path in sys.argv[1:]:
+    try:
+        lines += open(path).read().splitlines()
+    except OSError:
+        failed += 1  # a suite that did not run at all
 for line in lines:
     r = json.loads(line).get("result")
     if r in ("OK", "EXPECTEDFAIL"):
