@@ -198,13 +198,16 @@ json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **b
 	if (q->has_at) {
 		/* the latest change at or before `at` of each route key */
 		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, coalesce(h.router_time, h.time), h.action"
-			    " FROM routes r JOIN peers p ON p.id = r.peer_id JOIN routers ro ON ro.id = p.router_id"
-			    " JOIN history h ON h.id = (SELECT h2.id FROM history h2 WHERE h2.route_id = r.id"
+			    " FROM routes r INDEXED BY routes_prefix JOIN peers p ON p.id = r.peer_id"
+			    " JOIN routers ro ON ro.id = p.router_id JOIN history h ON h.id = (SELECT h2.id FROM history h2 WHERE h2.route_id = r.id"
 			    " AND h2.time <= ? ORDER BY h2.time DESC, h2.id DESC LIMIT 1)"
 			    " LEFT JOIN attrs a ON a.id = h.attr_id WHERE h.action != 3");
 		bind_int(&s, q->at_us);
 	} else {
-		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, r.since FROM routes r JOIN peers p ON p.id = r.peer_id"
+		/* walking the prefix index in order lets a page stop after
+		 * `limit` rows instead of sorting a whole peer's table */
+		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, r.since FROM routes r INDEXED BY routes_prefix"
+			    " JOIN peers p ON p.id = r.peer_id"
 			    " JOIN routers ro ON ro.id = p.router_id JOIN attrs a ON a.id = r.attr_id"
 			    " WHERE r.attr_id IS NOT NULL");
 	}
