@@ -32,6 +32,10 @@ void config_free(struct pw_config *c)
 	for (size_t i = 0; i < c->n_routers; i++)
 		free((char *)c->routers[i].name);
 	free(c->routers);
+	free(c->api_token);
+	for (size_t i = 0; i < c->n_sites; i++)
+		site_free(&c->sites[i]);
+	free(c->sites);
 }
 
 struct errbuf {
@@ -143,6 +147,336 @@ static void load_routers(struct pw_config *c, yaml_document_t *doc, yaml_node_t 
 	}
 }
 
+
+/* ------------------------------------------------------------------ sites */
+
+typedef yaml_node_pair_t pair_t;
+#define FOR_PAIRS(map, it) for (pair_t *it = (map)->data.mapping.pairs.start; it < (map)->data.mapping.pairs.top; it++)
+
+static bool want_map(struct errbuf *e, yaml_node_t *n, const char *what)
+{
+	if (n && n->type == YAML_MAPPING_NODE)
+		return true;
+	err_at(e, n, "%s: expected a mapping", what);
+	return false;
+}
+
+static bool want_seq(struct errbuf *e, yaml_node_t *n, const char *what)
+{
+	if (n && n->type == YAML_SEQUENCE_NODE)
+		return true;
+	err_at(e, n, "%s: expected a list", what);
+	return false;
+}
+
+/* "500ms", "10s", "2m", "1h", "90d", or plain seconds. */
+static void set_duration(struct errbuf *e, yaml_node_t *v, const char *key, int64_t *ms)
+{
+	const char *s = scalar(v);
+	char *end;
+	errno = 0;
+	double x = s ? strtod(s, &end) : -1;
+	if (!s || end == s || x < 0 || errno) {
+		err_at(e, v, "%s: expected a duration like 500ms, 10s, 5m, 2h or 90d", key);
+		return;
+	}
+	double mult = !*end || !strcmp(end, "s") ? 1000 : !strcmp(end, "ms") ? 1 : !strcmp(end, "m") ? 60000
+		      : !strcmp(end, "h") ? 3600000 : !strcmp(end, "d") ? 86400000 : -1;
+	if (mult < 0) {
+		err_at(e, v, "%s: unknown unit \"%s\" (ms, s, m, h, d)", key, end);
+		return;
+	}
+	*ms = (int64_t)(x * mult);
+}
+
+static void set_asn(struct errbuf *e, yaml_node_t *v, const char *key, uint32_t *dst)
+{
+	set_uint(e, v, key, dst, 1, 4294967295u);
+}
+
+static void set_prefixes(struct errbuf *e, yaml_node_t *v, yaml_document_t *doc, const char *key,
+			 struct pw_prefix **out, size_t *n)
+{
+	if (!want_seq(e, v, key))
+		return;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *x = yaml_document_get_node(doc, *it);
+		const char *why = "expected a prefix";
+		struct pw_prefix pfx;
+		if (!scalar(x) || pw_prefix_parse(scalar(x), &pfx, &why)) {
+			err_at(e, x, "%s: \"%s\": %s", key, scalar(x) ? scalar(x) : "?", why);
+			continue;
+		}
+		*out = pw_realloc(*out, (*n + 1) * sizeof **out);
+		(*out)[(*n)++] = pfx;
+	}
+}
+
+/* { router: NAME, peer: ADDRESS [, name: TEXT] [, link: primary|secondary] } */
+static void peer_ref(struct errbuf *e, yaml_document_t *doc, yaml_node_t *m, const char *what, struct site_peer_ref *r,
+		     bool named, bool linked)
+{
+	memset(r, 0, sizeof *r);
+	r->link = -1;
+	if (!want_map(e, m, what))
+		return;
+	FOR_PAIRS(m, it_k) {
+		yaml_node_t *k = yaml_document_get_node(doc, it_k->key), *v = yaml_document_get_node(doc, it_k->value);
+		const char *key = scalar(k) ? scalar(k) : "?";
+		if (!strcmp(key, "router"))
+			set_string(e, v, "router", &r->router);
+		else if (!strcmp(key, "peer")) {
+			struct pw_prefix pfx;
+			const char *why = "expected an address";
+			if (!scalar(v) || pw_prefix_parse(scalar(v), &pfx, &why) || pfx.len != pw_afi_maxlen(pfx.afi))
+				err_at(e, v, "%s.peer: \"%s\": %s", what, scalar(v) ? scalar(v) : "?",
+				       strcmp(why, "expected an address") ? why : "expected an IP address");
+			else {
+				set_string(e, v, "peer", &r->peer);
+				r->afi = pfx.afi;
+				memcpy(r->addr, pfx.addr, 16);
+			}
+		} else if (named && !strcmp(key, "name"))
+			set_string(e, v, "name", &r->name);
+		else if (linked && !strcmp(key, "link")) {
+			const char *l = scalar(v);
+			if (l && !strcmp(l, "primary"))
+				r->link = 0;
+			else if (l && !strcmp(l, "secondary"))
+				r->link = 1;
+			else
+				err_at(e, v, "%s.link: expected primary or secondary", what);
+		} else
+			err_at(e, k, "%s: unknown key \"%s\"", what, key);
+	}
+	if (!r->router || !r->peer)
+		err_at(e, m, "%s: needs router and peer", what);
+}
+
+static void peer_list(struct errbuf *e, yaml_document_t *doc, yaml_node_t *v, const char *what,
+		      struct site_peer_ref **out, size_t *n, bool named, bool linked)
+{
+	if (!want_seq(e, v, what))
+		return;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		*out = pw_realloc(*out, (*n + 1) * sizeof **out);
+		peer_ref(e, doc, yaml_document_get_node(doc, *it), what, &(*out)[(*n)++], named, linked);
+	}
+}
+
+static void rule_settings(struct errbuf *e, yaml_document_t *doc, yaml_node_t *m, const char *what,
+			  struct rule_conf *rc)
+{
+	if (!want_map(e, m, what))
+		return;
+	FOR_PAIRS(m, it_k) {
+		yaml_node_t *k = yaml_document_get_node(doc, it_k->key), *v = yaml_document_get_node(doc, it_k->value);
+		const char *key = scalar(k) ? scalar(k) : "?";
+		if (!strcmp(key, "for"))
+			set_duration(e, v, "for", &rc->for_ms);
+		else if (!strcmp(key, "hold"))
+			set_duration(e, v, "hold", &rc->hold_ms);
+		else if (!strcmp(key, "severity")) {
+			if (!scalar(v) || severity_parse(scalar(v), &rc->severity))
+				err_at(e, v, "%s.severity: expected info, warning or critical", what);
+		} else if (!strcmp(key, "enabled")) {
+			const char *b = scalar(v);
+			if (b && (!strcmp(b, "true") || !strcmp(b, "yes")))
+				rc->enabled = true;
+			else if (b && (!strcmp(b, "false") || !strcmp(b, "no")))
+				rc->enabled = false;
+			else
+				err_at(e, v, "%s.enabled: expected true or false", what);
+		} else
+			err_at(e, k, "%s: unknown key \"%s\"", what, key);
+	}
+}
+
+static bool site_has_router(const struct site *s, const char *name)
+{
+	for (size_t i = 0; name && i < s->n_routers; i++)
+		if (!strcmp(s->routers[i], name))
+			return true;
+	return false;
+}
+
+static void load_site(struct pw_config *c, yaml_document_t *doc, yaml_node_t *m, struct errbuf *e)
+{
+	struct site s;
+	memset(&s, 0, sizeof s);
+	s.failover_ms = 10000;
+	s.drill_period_ms = 90LL * 86400000;
+	s.initial_sync_ms = 60000;
+	struct rule_conf def = { 5000, 10000, SEV_WARNING, true };
+	yaml_node_t *rules = NULL;
+	if (!want_map(e, m, "sites[]"))
+		return;
+	FOR_PAIRS(m, it_k) {
+		yaml_node_t *k = yaml_document_get_node(doc, it_k->key), *v = yaml_document_get_node(doc, it_k->value);
+		const char *key = scalar(k) ? scalar(k) : "?";
+		if (!strcmp(key, "name"))
+			set_string(e, v, "name", &s.name);
+		else if (!strcmp(key, "description"))
+			set_string(e, v, "description", &s.description);
+		else if (!strcmp(key, "routers")) {
+			if (!want_seq(e, v, "routers"))
+				continue;
+			for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+				yaml_node_t *x = yaml_document_get_node(doc, *it);
+				if (!scalar(x) || !*scalar(x)) {
+					err_at(e, x, "routers: expected router names");
+					continue;
+				}
+				s.routers = pw_realloc(s.routers, (s.n_routers + 1) * sizeof *s.routers);
+				s.routers[s.n_routers++] = pw_strdup(scalar(x));
+			}
+		} else if (!strcmp(key, "expressroute")) {
+			if (!want_map(e, v, "expressroute"))
+				continue;
+			FOR_PAIRS(v, it_k2) {
+				yaml_node_t *k2 = yaml_document_get_node(doc, it_k2->key), *v2 = yaml_document_get_node(doc, it_k2->value);
+				const char *key2 = scalar(k2) ? scalar(k2) : "?";
+				int i = !strcmp(key2, "primary") ? 0 : !strcmp(key2, "secondary") ? 1 : -1;
+				if (i < 0) {
+					err_at(e, k2, "expressroute: unknown key \"%s\" (primary, secondary)", key2);
+					continue;
+				}
+				peer_ref(e, doc, v2, i ? "expressroute.secondary" : "expressroute.primary", &s.er[i], false, false);
+				s.has_er[i] = true;
+			}
+		} else if (!strcmp(key, "er_paths"))
+			peer_list(e, doc, v, "er_paths", &s.er_paths, &s.n_er_paths, false, true);
+		else if (!strcmp(key, "vpn"))
+			peer_list(e, doc, v, "vpn", &s.vpn, &s.n_vpn, true, false);
+		else if (!strcmp(key, "onprem_prefixes"))
+			set_prefixes(e, v, doc, key, &s.onprem, &s.n_onprem);
+		else if (!strcmp(key, "azure_prefixes"))
+			set_prefixes(e, v, doc, key, &s.azure, &s.n_azure);
+		else if (!strcmp(key, "asns")) {
+			if (!want_map(e, v, "asns"))
+				continue;
+			FOR_PAIRS(v, it_k2) {
+				yaml_node_t *k2 = yaml_document_get_node(doc, it_k2->key), *v2 = yaml_document_get_node(doc, it_k2->value);
+				const char *key2 = scalar(k2) ? scalar(k2) : "?";
+				if (!strcmp(key2, "msee"))
+					set_asn(e, v2, "asns.msee", &s.asn_msee);
+				else if (!strcmp(key2, "vpn_gateway"))
+					set_asn(e, v2, "asns.vpn_gateway", &s.asn_vpn);
+				else if (!strcmp(key2, "onprem"))
+					set_asn(e, v2, "asns.onprem", &s.asn_onprem);
+				else
+					err_at(e, k2, "asns: unknown key \"%s\" (msee, vpn_gateway, onprem)", key2);
+			}
+		} else if (!strcmp(key, "er_local_pref"))
+			set_uint(e, v, key, &s.er_local_pref, 0, 4294967295u);
+		else if (!strcmp(key, "failover_time"))
+			set_duration(e, v, key, &s.failover_ms);
+		else if (!strcmp(key, "drill_period"))
+			set_duration(e, v, key, &s.drill_period_ms);
+		else if (!strcmp(key, "initial_sync_timeout"))
+			set_duration(e, v, key, &s.initial_sync_ms);
+		else if (!strcmp(key, "feed_silence"))
+			set_duration(e, v, key, &s.feed_silence_ms);
+		else if (!strcmp(key, "rules"))
+			rules = v;
+		else
+			err_at(e, k, "sites[]: unknown key \"%s\"", key);
+	}
+	/* rules: "default" first, then each rule over it */
+	if (rules && want_map(e, rules, "rules")) {
+		FOR_PAIRS(rules, it_r) {
+			yaml_node_t *v = yaml_document_get_node(doc, it_r->value);
+			const char *key = scalar(yaml_document_get_node(doc, it_r->key));
+			if (key && !strcmp(key, "default"))
+				rule_settings(e, doc, v, "rules.default", &def);
+		}
+	}
+	for (int i = 0; i < RULE_COUNT; i++)
+		s.rules[i] = def;
+	if (rules && rules->type == YAML_MAPPING_NODE) {
+		FOR_PAIRS(rules, it_k) {
+			yaml_node_t *k = yaml_document_get_node(doc, it_k->key), *v = yaml_document_get_node(doc, it_k->value);
+			const char *key = scalar(k) ? scalar(k) : "?";
+			enum rule_id r;
+			char what[64];
+			if (!strcmp(key, "default"))
+				continue;
+			if (rule_parse(key, &r)) {
+				err_at(e, k, "rules: no rule named \"%s\"", key);
+				continue;
+			}
+			snprintf(what, sizeof what, "rules.%s", key);
+			rule_settings(e, doc, v, what, &s.rules[r]);
+		}
+	}
+	if (!s.name)
+		err_at(e, m, "sites[]: a site needs a name");
+	if (!s.n_routers)
+		err_at(e, m, "site %s: routers: list the routers that send BMP", s.name ? s.name : "?");
+	for (size_t i = 0; i < c->n_sites; i++)
+		if (s.name && !strcmp(c->sites[i].name, s.name))
+			err_at(e, m, "site %s: defined twice", s.name);
+	struct site_peer_ref *all[64];
+	size_t n = 0;
+	for (int i = 0; i < 2; i++)
+		if (s.has_er[i])
+			all[n++] = &s.er[i];
+	for (size_t i = 0; i < s.n_er_paths && n < 64; i++)
+		all[n++] = &s.er_paths[i];
+	for (size_t i = 0; i < s.n_vpn && n < 64; i++)
+		all[n++] = &s.vpn[i];
+	for (size_t i = 0; i < n; i++)
+		if (all[i]->router && !site_has_router(&s, all[i]->router))
+			err_at(e, m, "site %s: router %s is used but not listed in routers", s.name ? s.name : "?", all[i]->router);
+	c->sites = pw_realloc(c->sites, (c->n_sites + 1) * sizeof *c->sites);
+	c->sites[c->n_sites++] = s;
+}
+
+static void load_api(struct pw_config *c, yaml_document_t *doc, yaml_node_t *m, struct errbuf *e)
+{
+	if (!want_map(e, m, "api"))
+		return;
+	FOR_PAIRS(m, it_k) {
+		yaml_node_t *k = yaml_document_get_node(doc, it_k->key), *v = yaml_document_get_node(doc, it_k->value);
+		const char *key = scalar(k) ? scalar(k) : "?";
+		char *val = NULL;
+		if (!strcmp(key, "token"))
+			set_string(e, v, key, &val);
+		else if (!strcmp(key, "token_file")) {
+			char *path = NULL;
+			set_string(e, v, key, &path);
+			FILE *f = path ? fopen(path, "r") : NULL;
+			char buf[512];
+			if (path && !f)
+				err_at(e, v, "token_file: %s: %s", path, strerror(errno));
+			else if (f) {
+				size_t len = fread(buf, 1, sizeof buf - 1, f);
+				buf[len] = 0;
+				buf[strcspn(buf, "\r\n")] = 0;
+				if (!*buf)
+					err_at(e, v, "token_file: %s is empty", path);
+				else
+					val = pw_strdup(buf);
+				fclose(f);
+			}
+			free(path);
+		} else if (!strcmp(key, "token_env")) {
+			const char *name = scalar(v), *env = name ? getenv(name) : NULL;
+			if (!name || !*name)
+				err_at(e, v, "token_env: expected a variable name");
+			else if (!env || !*env)
+				PW_WARN("msg=\"api.token_env is not set: write endpoints will be refused\" variable=%s", name);
+			else
+				val = pw_strdup(env);
+		} else
+			err_at(e, k, "api: unknown key \"%s\" (token, token_file, token_env)", key);
+		if (val) {
+			free(c->api_token);
+			c->api_token = val;
+		}
+	}
+}
+
 static void load_collector(struct pw_config *c, yaml_document_t *doc, yaml_node_t *map, struct errbuf *e)
 {
 	if (map->type != YAML_MAPPING_NODE) {
@@ -206,6 +540,13 @@ int config_load(struct pw_config *c, const char *file, char *errs, size_t n)
 				load_collector(c, &doc, v, &e);
 			else if (key && !strcmp(key, "routers"))
 				load_routers(c, &doc, v, &e);
+			else if (key && !strcmp(key, "api"))
+				load_api(c, &doc, v, &e);
+			else if (key && !strcmp(key, "sites")) {
+				if (want_seq(&e, v, "sites"))
+					for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+						load_site(c, &doc, yaml_document_get_node(&doc, *it), &e);
+			}
 			else
 				err_at(&e, k, "unknown top-level key \"%s\"", key ? key : "?");
 		}

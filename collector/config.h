@@ -10,6 +10,8 @@
  *     max_message_bytes: 1048576
  *     resync_timeout: 120        # seconds
  *     log_level: info            # error | warn | info | debug
+ *   api: { token | token_file | token_env }   # bearer token for write endpoints
+ *   sites: [...]                 # see examples/sea-cust11.yaml
  *   routers:                     # optional, per router (by sysName or address)
  *     - name: FW
  *       normalize_as_path: auto  # auto | yes | no (FRR's own-AS prepend in BMP)
@@ -20,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts/site.h"
 #include "rib.h"
 
 struct pw_config {
@@ -31,6 +34,9 @@ struct pw_config {
 	char *log_level;
 	struct rib_router_conf *routers; /* names owned here */
 	size_t n_routers;
+	char *api_token;                 /* bearer token for write endpoints, or NULL */
+	struct site *sites;
+	size_t n_sites;
 };
 
 void config_defaults(struct pw_config *c);

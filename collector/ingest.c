@@ -304,6 +304,7 @@ static void do_route_monitoring(struct ingest_session *s, struct rib_peer *p, co
 	count(s, RC_OTHER_AFI_SKIPPED, u.n_other_afi);
 	count(s, RC_ADDPATH_MISMATCH, u.addpath_mismatch);
 	rib_peer_seen(p, now_us);
+	rib_view_seen(p, view);
 
 	json_t *tw = tr ? json_array() : NULL, *ta = tr ? json_array() : NULL;
 	struct pw_prefix pfx = { 0 };

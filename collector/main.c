@@ -13,8 +13,10 @@
 #include <string.h>
 #include <uv.h>
 
+#include "alerts/alerts.h"
 #include "bmp.h"
 #include "common/check.h"
+#include "common/loopcall.h"
 #include "common/log.h"
 #include "common/mono.h"
 #include "config.h"
@@ -304,13 +306,27 @@ static int cmd_replay(const struct args *a, const struct pw_config *cfg)
 struct daemon {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
+	uv_timer_t rules_timer;
 	struct feed_server *feeds;
+	struct alerts *alerts;
+	struct loopcall *lc;
 };
+
+enum { RULES_TICK_MS = 1000 };
+
+static void rules_cb(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	alerts_tick(d->alerts, pw_wall_us());
+}
 
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
 	PW_INFO("msg=\"shutting down\" signal=%d", signum);
+	loopcall_close(d->lc);
+	uv_timer_stop(&d->rules_timer);
+	uv_close((uv_handle_t *)&d->rules_timer, NULL);
 	feed_server_stop(d->feeds);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -328,9 +344,11 @@ static int cmd_run(const struct pw_config *cfg)
 	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000, .routers = cfg->routers,
 				  .n_routers = cfg->n_routers };
 	struct rib *rib = rib_new(&rc);
-	if (store_load(st, rib, err, sizeof err)) {
+	struct alerts *alerts = alerts_new(rib, st, cfg->sites, cfg->n_sites);
+	if (store_load(st, rib, err, sizeof err) || alerts_load(alerts, store_load_db(st), err, sizeof err)) {
 		PW_ERR("msg=\"cannot load state from the database\" error=\"%s\"", err);
 		store_close(st);
+		alerts_free(alerts);
 		rib_free(rib);
 		return 1;
 	}
@@ -339,22 +357,25 @@ static int cmd_run(const struct pw_config *cfg)
 	struct daemon d;
 	memset(&d, 0, sizeof d);
 	uv_loop_init(&d.loop);
+	d.alerts = alerts;
+	d.lc = loopcall_new(&d.loop);
+	uv_timer_init(&d.loop, &d.rules_timer);
+	d.rules_timer.data = &d;
+	uv_timer_start(&d.rules_timer, rules_cb, 0, RULES_TICK_MS);
 	d.feeds = feed_server_start(&d.loop, rib, st, cfg->bmp_listen, cfg->max_message_bytes, err, sizeof err);
-	if (!d.feeds) {
-		PW_ERR("msg=\"cannot start the BMP listener\" error=\"%s\"", err);
-		store_close(st);
-		rib_free(rib);
-		return 1;
-	}
-	struct web_ctx wctx = { .rib = rib, .store = st, .db_path = cfg->db, .start_us = pw_wall_us(),
-				.bmp_listen = cfg->bmp_listen };
-	struct web_server *ws = web_start(cfg->http_listen, &wctx, err, sizeof err);
-	if (!ws) {
-		PW_ERR("msg=\"cannot start the HTTP server\" error=\"%s\"", err);
+	struct web_ctx wctx = { .rib = rib, .store = st, .alerts = alerts, .lc = d.lc, .api_token = cfg->api_token,
+				.db_path = cfg->db, .start_us = pw_wall_us(), .bmp_listen = cfg->bmp_listen };
+	struct web_server *ws = d.feeds ? web_start(cfg->http_listen, &wctx, err, sizeof err) : NULL;
+	if (!d.feeds || !ws) {
+		PW_ERR("msg=\"cannot start\" error=\"%s\"", err);
+		loopcall_close(d.lc);
+		uv_close((uv_handle_t *)&d.rules_timer, NULL);
 		feed_server_stop(d.feeds);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		feed_server_free(d.feeds);
+		loopcall_free(d.lc);
 		store_close(st);
+		alerts_free(alerts);
 		rib_free(rib);
 		return 1;
 	}
@@ -371,11 +392,17 @@ static int cmd_run(const struct pw_config *cfg)
 		"  API: http://%s/api/v1/status   Database: %s   Stop: Ctrl-C\n",
 		cfg->bmp_listen, cfg->http_listen, cfg->db);
 
+	if (!cfg->api_token && cfg->n_sites)
+		PW_WARN("msg=\"no API token configured: acknowledge, silence and drill requests are refused\"");
+	PW_INFO("msg=\"monitoring sites\" sites=%zu", cfg->n_sites);
+
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
-	web_stop(ws);
+	web_stop(ws); /* after loopcall_close: a waiting handler was failed, not left hanging */
 	feed_server_free(d.feeds);
+	loopcall_free(d.lc);
 	store_close(st); /* flushes: every change seen is committed */
+	alerts_free(alerts);
 	rib_free(rib);
 	uv_loop_close(&d.loop);
 	PW_INFO("msg=\"stopped\"");

@@ -320,6 +320,7 @@ static void set_str(char **dst, const char *src)
 
 static void mark_stale(struct rib_peer *p, pw_mono_t deadline)
 {
+	p->views_seen = p->eor_seen = 0;
 	for (int v = 0; v < BMP_VIEWS; v++) {
 		struct rib_table *t = &p->views[v];
 		for (uint32_t i = 0; i < t->cap; i++)
@@ -359,6 +360,7 @@ struct rib_router *rib_router_connect(struct rib *rib, const char *name, const c
 	r->session++;
 	r->connected_since_us = now_us;
 	r->last_message_us = now_us;
+	r->session_start = pw_mono_now();
 	free(r->termination);
 	r->termination = NULL;
 	router_apply_conf(r);
@@ -467,6 +469,8 @@ void rib_peer_up(struct rib_peer *p, char *session_info, int64_t time_us)
 	 * restarted behind our back and the routes will be sent again. */
 	if (p->session == r->session && p->up && peer_has_routes(p))
 		mark_stale(p, pw_mono_add_ms(pw_mono_now(), r->rib->cfg.resync_timeout_ms));
+	if (p->session != r->session || !p->up)
+		p->views_seen = p->eor_seen = 0;
 	p->session = r->session;
 	if (!p->up)
 		p->up_since_us = time_us;
@@ -585,6 +589,81 @@ void rib_withdraw(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *p
 	route_withdraw(p, v, r, reason, time_us, router_time_us);
 }
 
+const struct rib_route *rib_lookup_slot(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx,
+					uint32_t path_id)
+{
+	return table_find((struct rib_table *)&p->views[v], pfx, path_id);
+}
+
+void rib_view_seen(struct rib_peer *p, enum bmp_view v)
+{
+	p->views_seen |= (uint8_t)(1u << v);
+}
+
+const struct rib_route *rib_lookup_any(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx)
+{
+	const struct rib_route *r = rib_lookup(p, v, pfx, 0);
+	if (r)
+		return r;
+	const struct rib_table *t = &p->views[v];
+	for (uint32_t i = 0; i < t->cap; i++) { /* add-path: any path id */
+		const struct rib_route *x = &t->slots[i];
+		if (x->attrs && x->prefix.afi == pfx->afi && x->prefix.len == pfx->len &&
+		    memcmp(x->prefix.addr, pfx->addr, 16) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+int rib_walk(const struct rib_peer *p, enum bmp_view v, int (*fn)(void *ctx, const struct rib_route *r), void *ctx)
+{
+	const struct rib_table *t = &p->views[v];
+	for (uint32_t i = 0; i < t->cap; i++)
+		if (t->slots[i].attrs) {
+			int rc = fn(ctx, &t->slots[i]);
+			if (rc)
+				return rc;
+		}
+	return 0;
+}
+
+struct rib_peer *rib_peer_find(const struct rib_router *r, uint8_t afi, const uint8_t addr[16])
+{
+	for (uint32_t i = 0; i < r->n_peers; i++) {
+		struct rib_peer *p = r->peers[i];
+		if (p->type != BMP_PEER_LOC_RIB && p->afi == afi && memcmp(p->addr, addr, 16) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+struct rib_peer *rib_peer_loc_rib(const struct rib_router *r)
+{
+	for (uint32_t i = 0; i < r->n_peers; i++)
+		if (r->peers[i]->type == BMP_PEER_LOC_RIB && r->peers[i]->rd == 0)
+			return r->peers[i];
+	return NULL;
+}
+
+bool rib_router_synced(const struct rib_router *r, int64_t timeout_ms)
+{
+	if (!r->connected)
+		return false;
+	if (pw_mono_ms_since(r->session_start) >= timeout_ms)
+		return true;
+	bool any = false;
+	for (uint32_t i = 0; i < r->n_peers; i++) {
+		const struct rib_peer *p = r->peers[i];
+		static const uint8_t zero[16];
+		if (!p->up || p->session != r->session || p->type == BMP_PEER_LOC_RIB || !memcmp(p->addr, zero, 16))
+			continue; /* no End-of-RIB for these: GoBGP's Loc-RIB, FRR's own routes (peer 0.0.0.0) */
+		if (!p->views_seen || (p->views_seen & ~p->eor_seen))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 const struct rib_route *rib_lookup(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx,
 				   uint32_t path_id)
 {
@@ -594,6 +673,8 @@ const struct rib_route *rib_lookup(const struct rib_peer *p, enum bmp_view v, co
 
 void rib_end_of_rib(struct rib_peer *p, enum bmp_view v, uint8_t afi, int64_t time_us)
 {
+	p->views_seen |= (uint8_t)(1u << v);
+	p->eor_seen |= (uint8_t)(1u << v);
 	if (p->resyncing)
 		sweep(p, v, afi, true, RIB_REASON_RESYNC, time_us, 0);
 }

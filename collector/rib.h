@@ -77,6 +77,7 @@ struct rib_router {
 	bool strip_own_as;   /* FRR reports eBGP paths with its own AS prepended */
 	uint32_t session;    /* increments on every new BMP session */
 	int64_t connected_since_us, disconnected_since_us, last_message_us;
+	pw_mono_t session_start;   /* monotonic start of the current session */
 	uint64_t counters[RC_COUNTERS];
 	bool counters_dirty;
 	struct rib_peer **peers;
@@ -102,6 +103,8 @@ struct rib_peer {
 	bool addpath_rx[2], addpath_tx[2]; /* negotiated, IPv4/IPv6 unicast */
 	bool as4;
 	uint32_t session;    /* router session in which it was last reported */
+	uint8_t views_seen;  /* bit per view: reported in this session (exported) */
+	uint8_t eor_seen;    /* bit per view: End-of-RIB received in this session */
 	bool resyncing;
 	pw_mono_t resync_deadline;
 	struct rib_table views[BMP_VIEWS];
@@ -177,6 +180,22 @@ void rib_end_of_rib(struct rib_peer *p, enum bmp_view v, uint8_t afi, int64_t ti
 void rib_tick(struct rib *rib, int64_t now_us);
 const struct rib_route *rib_lookup(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx,
 				   uint32_t path_id);
+/* The route's slot even when withdrawn (attrs NULL; since_us = withdrawal). */
+const struct rib_route *rib_lookup_slot(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx,
+					uint32_t path_id);
+/* A live route for the prefix with any path id (path id 0 first). */
+const struct rib_route *rib_lookup_any(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx);
+/* Calls fn for every live route of a peer's view; stops when fn returns non-zero. */
+int rib_walk(const struct rib_peer *p, enum bmp_view v, int (*fn)(void *ctx, const struct rib_route *r), void *ctx);
+/* A peer of the router by address (peer types global/RD/local), or NULL. */
+struct rib_peer *rib_peer_find(const struct rib_router *r, uint8_t afi, const uint8_t addr[16]);
+/* The router's Loc-RIB instance (peer type 3, default distinguisher), or NULL. */
+struct rib_peer *rib_peer_loc_rib(const struct rib_router *r);
+/* Routes arrived in a view of the peer (marks it exported this session). */
+void rib_view_seen(struct rib_peer *p, enum bmp_view v);
+/* True once every up peer sent End-of-RIB for each view it reported, or
+ * `timeout_ms` after the session started: the initial table is complete. */
+bool rib_router_synced(const struct rib_router *r, int64_t timeout_ms);
 
 /* ---- state restored from the store at start-up (no events) ---- */
 struct rib_router *rib_load_router(struct rib *rib, uint32_t id, const char *name, const char *address,

@@ -22,7 +22,7 @@ extern const struct pw_embedded pw_schema_migrations[];
 
 enum { STORE_MAX_BATCH = 100000, STORE_HIGH_WATER = 400000 };
 
-enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE };
+enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE, OP_EXEC };
 
 struct store_op {
 	uint8_t kind;
@@ -55,6 +55,11 @@ struct store_op {
 			uint64_t attr_id;
 			int64_t time, router_time, since;
 		} route;
+		struct {
+			const char *sql;
+			int n;
+			struct store_param p[STORE_MAX_PARAMS]; /* text copies owned */
+		} exec;
 	};
 };
 
@@ -78,6 +83,11 @@ struct store {
 	_Atomic bool failing;
 	/* writer-only */
 	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_route_upd, *st_hist, *st_count, *st_meta;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} exec_cache[64];
+	int n_exec_cache;
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t n)
@@ -397,6 +407,28 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 	enqueue(st, &op);
 }
 
+void store_exec(struct store *st, const char *sql, const struct store_param *params, int n)
+{
+	struct store_op op;
+	memset(&op, 0, sizeof op);
+	pw_require(n <= STORE_MAX_PARAMS);
+	op.kind = OP_EXEC;
+	op.exec.sql = sql;
+	op.exec.n = n;
+	for (int i = 0; i < n; i++) {
+		op.exec.p[i] = params[i];
+		if (params[i].type == SP_TEXT)
+			op.exec.p[i].s = pw_strdup(params[i].s);
+	}
+	enqueue(st, &op);
+}
+
+struct sqlite3 *store_load_db(struct store *st)
+{
+	pw_require(!st->started);
+	return st->db;
+}
+
 /* ---------------------------------------------------------------- writer */
 
 static void op_free(struct store_op *op)
@@ -412,7 +444,29 @@ static void op_free(struct store_op *op)
 	case OP_ATTR:
 		free(op->attr.data);
 		break;
+	case OP_EXEC:
+		for (int i = 0; i < op->exec.n; i++)
+			if (op->exec.p[i].type == SP_TEXT)
+				free((char *)op->exec.p[i].s);
+		break;
 	}
+}
+
+static sqlite3_stmt *exec_stmt(struct store *st, const char *sql)
+{
+	for (int i = 0; i < st->n_exec_cache; i++)
+		if (st->exec_cache[i].sql == sql)
+			return st->exec_cache[i].stmt;
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+		PW_ERR("msg=\"store statement failed to prepare\" error=\"%s\" sql=\"%.80s\"", sqlite3_errmsg(st->db), sql);
+		return NULL;
+	}
+	if (st->n_exec_cache < (int)(sizeof st->exec_cache / sizeof st->exec_cache[0])) {
+		st->exec_cache[st->n_exec_cache].sql = sql;
+		st->exec_cache[st->n_exec_cache++].stmt = s;
+	}
+	return s;
 }
 
 static int prepare(struct store *st)
@@ -481,6 +535,34 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 	sqlite3_stmt *s;
 	char addr[PW_ADDRSTRLEN], id[PW_ADDRSTRLEN];
 	switch (op->kind) {
+	case OP_EXEC: {
+		s = exec_stmt(st, op->exec.sql);
+		if (!s)
+			return 0; /* a programming error, logged: not retried for ever */
+		for (int i = 0; i < op->exec.n; i++) {
+			const struct store_param *p = &op->exec.p[i];
+			if (p->type == SP_INT)
+				sqlite3_bind_int64(s, i + 1, p->i);
+			else if (p->type == SP_TEXT)
+				sqlite3_bind_text(s, i + 1, p->s, -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(s, i + 1);
+		}
+		int rc = step(s);
+		bool cached = false;
+		for (int i = 0; i < st->n_exec_cache; i++)
+			cached |= st->exec_cache[i].stmt == s;
+		if (!cached)
+			sqlite3_finalize(s);
+		if (rc == SQLITE_CONSTRAINT || rc == SQLITE_MISMATCH || rc == SQLITE_RANGE || rc == SQLITE_ERROR) {
+			/* the statement itself is wrong: retrying cannot help and
+			 * must not hold up the RIB's writes */
+			PW_ERR("msg=\"store statement rejected; skipped\" error=\"%s\" sql=\"%.80s\"", sqlite3_errstr(rc),
+			       op->exec.sql);
+			return 0;
+		}
+		return rc;
+	}
 	case OP_ROUTER:
 		s = st->st_router;
 		sqlite3_bind_int64(s, 1, op->router.id);
@@ -694,6 +776,8 @@ void store_close(struct store *st)
 				  st->st_route_upd, st->st_hist, st->st_count, st->st_meta };
 	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
 		sqlite3_finalize(stmts[i]);
+	for (int i = 0; i < st->n_exec_cache; i++)
+		sqlite3_finalize(st->exec_cache[i].stmt);
 	sqlite3_close(st->db);
 	free(st->queue.v);
 	pthread_mutex_destroy(&st->lock);

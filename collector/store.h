@@ -34,6 +34,26 @@ void store_flush(struct store *st);
 /* Flushes, stops the writer and closes. */
 void store_close(struct store *st);
 
+/* Generic write for later stages (alerts, notifications): one statement with
+ * parameters, queued in order with the RIB's writes and committed in the
+ * same batches. `sql` must be a string literal (it keys a statement cache);
+ * text parameters are copied. */
+enum store_param_type { SP_NULL, SP_INT, SP_TEXT };
+struct store_param {
+	enum store_param_type type;
+	int64_t i;
+	const char *s;
+};
+#define STORE_MAX_PARAMS 24
+static inline struct store_param SP_I(int64_t v) { return (struct store_param){ SP_INT, v, NULL }; }
+/* text, or NULL as SQL NULL */
+static inline struct store_param SP_T(const char *v) { return (struct store_param){ v ? SP_TEXT : SP_NULL, 0, v }; }
+/* a time, 0 as SQL NULL */
+static inline struct store_param SP_TIME(int64_t v) { return (struct store_param){ v ? SP_INT : SP_NULL, v, NULL }; }
+void store_exec(struct store *st, const char *sql, const struct store_param *params, int n);
+/* The write connection, for loading state before store_start only. */
+struct sqlite3 *store_load_db(struct store *st);
+
 const char *store_path(const struct store *st);
 uint64_t store_pending(const struct store *st);      /* queued, not yet committed */
 uint64_t store_history_rows(const struct store *st); /* committed history rows */

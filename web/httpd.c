@@ -69,30 +69,119 @@ static const char index_html[] =
 	"<li><a href=/api/v1/routers>/api/v1/routers</a>"
 	"<li><a href=/api/v1/peers>/api/v1/peers</a>"
 	"<li><a href=/api/v1/rib>/api/v1/rib</a>"
-	"<li><a href=/api/v1/history>/api/v1/history</a></ul></html>\n";
+	"<li><a href=/api/v1/history>/api/v1/history</a>"
+	"<li><a href=/api/v1/sites>/api/v1/sites</a>"
+	"<li><a href=/api/v1/alerts?state=firing>/api/v1/alerts?state=firing</a>"
+	"<li><a href=/api/v1/silences>/api/v1/silences</a>"
+	"<li><a href=/api/v1/failovers>/api/v1/failovers</a>"
+	"<li><a href=/api/v1/drills>/api/v1/drills</a></ul></html>\n";
+
+enum { WEB_MAX_BODY = 64 * 1024 };
+
+struct body {
+	char *data;
+	size_t len;
+	bool too_big;
+};
+
+static void completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)c, (void)toe;
+	struct body *b = *req_cls;
+	if (b) {
+		free(b->data);
+		free(b);
+	}
+	*req_cls = NULL;
+}
+
+enum MHD_Result web_refuse_unauthorized(struct MHD_Connection *c, const struct web_ctx *ctx, bool *refused)
+{
+	*refused = true;
+	if (!ctx->api_token)
+		return web_reply_error(c, MHD_HTTP_FORBIDDEN, "write endpoints are disabled",
+				       "no API token is configured (api.token, token_file or token_env)", NULL);
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	size_t tl = strlen(ctx->api_token);
+	bool ok = h && !strncmp(h, "Bearer ", 7) && strlen(h + 7) == tl;
+	unsigned char diff = 0; /* compare without an early exit */
+	for (size_t i = 0; ok && i < tl; i++)
+		diff |= (unsigned char)(h[7 + i] ^ ctx->api_token[i]);
+	if (ok && !diff) {
+		*refused = false;
+		return MHD_NO;
+	}
+	json_t *j = json_pack("{s:s,s:s}", "error", "unauthorized", "detail", "a valid \"Authorization: Bearer\" token is required");
+	char *text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* "/api/v1/alerts/17/ack" against "/api/v1/alerts/" + "/ack": the id. */
+static bool path_id(const char *url, const char *prefix, const char *suffix, int64_t *id)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(url, prefix, pl))
+		return false;
+	char *end;
+	long long v = strtoll(url + pl, &end, 10);
+	if (end == url + pl || v < 0 || strcmp(end, suffix))
+		return false;
+	*id = v;
+	return true;
+}
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			       const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
 {
 	(void)version;
-	(void)upload_data;
 	struct web_server *ws = cls;
 	if (!*req_cls) { /* first call: headers only */
-		*req_cls = (void *)1;
+		*req_cls = pw_calloc(1, sizeof(struct body));
 		return MHD_YES;
 	}
-	if (*upload_size) { /* no endpoint takes a body yet */
+	struct body *b = *req_cls;
+	if (*upload_size) { /* bounded body */
+		if (b->len + *upload_size > WEB_MAX_BODY)
+			b->too_big = true;
+		else {
+			b->data = pw_realloc(b->data, b->len + *upload_size + 1);
+			memcpy(b->data + b->len, upload_data, *upload_size);
+			b->len += *upload_size;
+			b->data[b->len] = 0;
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (b->too_big)
+		return web_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", "at most 64 KiB", NULL);
+	struct web_req req = { c, method, b->data ? b->data : "", b->len, -1 };
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	bool post = !strcmp(method, MHD_HTTP_METHOD_POST), del = !strcmp(method, MHD_HTTP_METHOD_DELETE);
+	if (path_id(url, "/api/v1/alerts/", "", &req.id) && get)
+		return api_alert(&req, &ws->ctx);
+	if (path_id(url, "/api/v1/alerts/", "/ack", &req.id) && post)
+		return api_alert_ack(&req, &ws->ctx);
+	if (path_id(url, "/api/v1/silences/", "", &req.id) && del)
+		return api_silence_delete(&req, &ws->ctx);
+	if (!strcmp(url, "/api/v1/silences") && (get || post || del))
+		return api_silences(&req, &ws->ctx);
+	if (!strcmp(url, "/api/v1/drills") && (get || post))
+		return api_drills(&req, &ws->ctx);
 	static const struct {
 		const char *path;
 		enum MHD_Result (*fn)(struct MHD_Connection *, const struct web_ctx *);
 	} routes[] = {
 		{ "/api/v1/status", api_status }, { "/api/v1/routers", api_routers }, { "/api/v1/peers", api_peers },
-		{ "/api/v1/rib", api_rib },       { "/api/v1/history", api_history },
+		{ "/api/v1/rib", api_rib },       { "/api/v1/history", api_history }, { "/api/v1/sites", api_sites },
+		{ "/api/v1/alerts", api_alerts }, { "/api/v1/failovers", api_failovers },
 	};
-	bool is_get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	bool is_get = get;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
 		if (!strcmp(url, routes[i].path)) {
 			if (!is_get)
@@ -121,6 +210,7 @@ struct web_server *web_start(const char *listen, const struct web_ctx *ctx, char
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	ws->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, ws, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 				   MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_CONNECTION_LIMIT, 256u,
 				   MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				   (size_t)64 * 1024, MHD_OPTION_END);

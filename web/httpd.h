@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "web.h"
 
@@ -15,6 +17,29 @@ enum MHD_Result web_reply_error(struct MHD_Connection *c, unsigned status, const
 				const char *param);
 /* This HTTP thread's read-only connection (opened on first use). */
 sqlite3 *web_reader(const struct web_ctx *ctx, char *err, size_t n);
+
+/* One request: its body (bounded) and path arguments. */
+struct web_req {
+	struct MHD_Connection *c;
+	const char *method;
+	const char *body;   /* NUL-terminated, may be empty */
+	size_t body_len;
+	int64_t id;         /* {id} in the path, or -1 */
+};
+
+/* Checks "Authorization: Bearer <token>". Returns MHD_YES after sending
+ * the refusal (401/403) when not allowed, or MHD_NO when allowed. */
+enum MHD_Result web_refuse_unauthorized(struct MHD_Connection *c, const struct web_ctx *ctx, bool *refused);
+
+/* api_alerts.c */
+enum MHD_Result api_sites(struct MHD_Connection *c, const struct web_ctx *ctx);
+enum MHD_Result api_alerts(struct MHD_Connection *c, const struct web_ctx *ctx);
+enum MHD_Result api_alert(const struct web_req *r, const struct web_ctx *ctx);
+enum MHD_Result api_alert_ack(const struct web_req *r, const struct web_ctx *ctx);
+enum MHD_Result api_silences(const struct web_req *r, const struct web_ctx *ctx);
+enum MHD_Result api_silence_delete(const struct web_req *r, const struct web_ctx *ctx);
+enum MHD_Result api_failovers(struct MHD_Connection *c, const struct web_ctx *ctx);
+enum MHD_Result api_drills(const struct web_req *r, const struct web_ctx *ctx);
 
 /* api.c */
 enum MHD_Result api_status(struct MHD_Connection *c, const struct web_ctx *ctx);

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/site.h"
 #include "bmp.h"
 #include "store_query.h"
 
 enum { QS_DEFAULT_LIMIT = 100, QS_MAX_LIMIT = 10000 };
 
 static const char *const names[QS_COUNT] = { "router", "peer", "view", "prefix", "match", "limit",
-					     "cursor", "at", "from", "to", "order" };
+					     "cursor", "at", "from", "to", "order", "state", "site", "rule" };
 
 struct iter {
 	uint32_t allowed;
@@ -87,6 +88,16 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 		int64_t *dst = p == QS_AT ? &q->at : p == QS_FROM ? &q->from : &q->to;
 		if (pw_time_parse(value, dst))
 			fail(it, key, "%s: expected RFC 3339 time (2026-11-25T12:00:00Z) or Unix seconds", key);
+		break;
+	}
+	case QS_STATE:
+		if (strcmp(value, "pending") && strcmp(value, "firing") && strcmp(value, "resolved"))
+			fail(it, key, "%s", "state must be pending, firing or resolved");
+		break;
+	case QS_RULE: {
+		enum rule_id r;
+		if (rule_parse(value, &r))
+			fail(it, key, "rule: no rule named \"%s\"", value);
 		break;
 	}
 	case QS_ORDER:

@@ -1,0 +1,52 @@
+/*
+ * alerts: the alert lifecycle and the stateful checks (stage ⑥).
+ *
+ *   tick (loop thread, every second) --> rules_evaluate + failover tracking
+ *   + drill-overdue --> findings --> alerts: pending -> firing -> resolved
+ *   (per-rule `for` and `hold`), flap count, acknowledgements, silences,
+ *   drills --> store_exec (SQLite, same writer queue as the RIB)
+ *                                   --> /sites snapshot (JSON, for HTTP)
+ *
+ * An alert's identity is (rule, site, router, peer, prefix). A rule that
+ * answers UNKNOWN for an alert's scope leaves the alert as it is (with the
+ * reason), never resolved: a blind monitor does not report recovery.
+ * State survives restarts: alerts, silences, drills and the last failovers
+ * are loaded back from SQLite before the loop starts.
+ *
+ * Threading: loop thread only, except alerts_sites_json (any thread: copies
+ * the last snapshot under a mutex). HTTP write requests reach the alerts
+ * through the loop (loopcall.h), never directly.
+ */
+#ifndef PW_ALERTS_H
+#define PW_ALERTS_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rib.h"
+#include "site.h"
+#include "store.h"
+
+struct alerts;
+
+/* `sites` stay owned by the caller and must outlive the alerts. */
+struct alerts *alerts_new(struct rib *rib, struct store *st, const struct site *sites, size_t n_sites);
+void alerts_free(struct alerts *a);
+/* Restores alerts, silences, drills and failover memory; before store_start. */
+int alerts_load(struct alerts *a, sqlite3 *db, char *err, size_t n);
+/* Evaluates every site and moves alerts along their lifecycle. */
+void alerts_tick(struct alerts *a, int64_t now_us);
+/* The last /api/v1/sites answer (new reference; any thread). */
+json_t *alerts_sites_json(struct alerts *a);
+
+/* Commands (loop thread). Each returns 0, or an HTTP status with err set. */
+int alerts_ack(struct alerts *a, int64_t id, const char *by, const char *comment, int64_t now_us, char *err, size_t n);
+int alerts_silence_add(struct alerts *a, json_t *matchers, int64_t starts_us, int64_t ends_us, const char *by,
+		       const char *comment, int64_t now_us, int64_t *id, char *err, size_t n);
+int alerts_silence_expire(struct alerts *a, int64_t id, int64_t now_us, char *err, size_t n);
+int alerts_drill_add(struct alerts *a, const char *site, int64_t duration_us, const char *by, const char *comment,
+		     int64_t now_us, int64_t *id, char *err, size_t n);
+
+#endif
