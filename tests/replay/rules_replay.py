@@ -41,6 +41,7 @@ sites:
     asns: { msee: 12076, vpn_gateway: 65515, onprem: 65020 }
     er_local_pref: 150
     initial_sync_timeout: 3s
+    failover_time: 2s
     rules:
       default: { for: 1s, hold: 2s }
 """ % TOKEN
@@ -285,6 +286,41 @@ def test_ack_silence_drill_and_restart(tmp):
         lab.close()
 
 
+def test_failover_observed_and_slow(tmp):
+    lab = Lab(tmp)
+    try:
+        for r in ("CE1", "CE2", "FW"):
+            lab.connect(r)
+        lab.healthy()
+        hub = bw.nlri("10.17.11.0/25")
+        er = [m for m in fw_msgs(lab, "192.168.11.0") + fw_msgs(lab, "192.168.11.2") if m.endswith(hub)]
+        check(len(er) == 4, "the hub prefix from both CEs, pre- and post-policy", len(er))
+        withdraw = [bw.route_monitoring(bw.header_of(m), bw.update(withdraw=["10.17.11.0/25"])) for m in er]
+        # ExpressRoute goes away for the hub prefix: the VPN takes over
+        lab.send("FW", *withdraw)
+        fo = wait_for(lambda: [f for f in lab.d.get("/api/v1/failovers")["failovers"] if f["kind"] == "failover"], 10,
+                      "a failover recorded")[0]
+        check(fo["prefix"] == "10.17.11.0/25" and fo["from"] == "er" and fo["to"] == "vpn" and fo["duration_ms"] is not None
+              and fo["duration_ms"] <= 2000, "failover ER -> VPN with its convergence time", fo)
+        best = [b for b in lab.site()["best_paths"] if b["prefix"] == "10.17.11.0/25"][0]
+        check(best["best"] == "vpn", "the VPN is now the best path", best)
+        check(lab.site()["last_failover"], "the site shows its last failover")
+        # ER comes back: failback
+        lab.send("FW", *er)
+        wait_for(lambda: any(f["kind"] == "failback" for f in lab.d.get("/api/v1/failovers")["failovers"]), 10,
+                 "failback recorded")
+        lab.healthy()
+        # a stale backup: the VPN routes for the hub are gone too when ER fails
+        vpn = [m for m in fw_msgs(lab, "10.17.11.76") + fw_msgs(lab, "10.17.11.77") if m.endswith(hub)]
+        lab.send("FW", *[bw.route_monitoring(bw.header_of(m), bw.update(withdraw=["10.17.11.0/25"])) for m in vpn])
+        lab.wait_alert("firing", rule="vpn-routes-missing", prefix="10.17.11.0/25")
+        lab.send("FW", *withdraw)
+        a = lab.wait_alert("firing", rule="failover-slow", prefix="10.17.11.0/25")
+        check("no VPN path" in a["summary"], "failover-slow says no VPN path took over", a)
+    finally:
+        lab.close()
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([
         ("healthy site, then a feed goes down and comes back", test_healthy_then_feed_down),
@@ -293,4 +329,5 @@ if __name__ == "__main__":
         ("CEs' local-pref 150 removed: asymmetric preference", test_local_pref_removed_is_asymmetric),
         ("Adj-RIB-Out (RFC 8671): advert missing, more specific over VPN", test_adj_rib_out_rules),
         ("acknowledge, silence, drill, and a kill -9 restart", test_ack_silence_drill_and_restart),
+        ("failover observed, failback, and a failed failover", test_failover_observed_and_slow),
     ]))
