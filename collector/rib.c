@@ -603,8 +603,9 @@ void rib_view_seen(struct rib_peer *p, enum bmp_view v)
 const struct rib_route *rib_lookup_any(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx)
 {
 	const struct rib_route *r = rib_lookup(p, v, pfx, 0);
-	if (r)
-		return r;
+	int fam = pfx->afi == PW_AFI_IPV4 ? 0 : 1;
+	if (r || !(p->addpath_rx[fam] || p->addpath_tx[fam]))
+		return r; /* path ids other than 0 only come with add-path */
 	const struct rib_table *t = &p->views[v];
 	for (uint32_t i = 0; i < t->cap; i++) { /* add-path: any path id */
 		const struct rib_route *x = &t->slots[i];
