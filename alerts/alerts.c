@@ -11,6 +11,7 @@
 #include "common/check.h"
 #include "common/log.h"
 #include "common/mono.h"
+#include "notify.h"
 #include "rules.h"
 
 enum astate { A_PENDING, A_FIRING, A_RESOLVED };
@@ -69,6 +70,8 @@ struct alerts {
 	int64_t *last_drill;         /* per site: last failover or declared drill */
 	int64_t next_alert_id, next_silence_id, next_drill_id, next_failover_id;
 	struct findings f;
+	struct notify *notify;
+	struct deliver *deliver;
 	pthread_mutex_t snap_lock;
 	json_t *snapshot;            /* guarded by snap_lock */
 };
@@ -77,9 +80,12 @@ static char *dup0(const char *s) { return s && *s ? pw_strdup(s) : NULL; }
 static bool same(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
 static bool same_text(const char *a, const char *b) { return same(a && *a ? a : NULL, b && *b ? b : NULL); }
 
-struct alerts *alerts_new(struct rib *rib, struct store *st, const struct site *sites, size_t n_sites)
+struct alerts *alerts_new(struct rib *rib, struct store *st, const struct site *sites, size_t n_sites,
+			  struct notify *notify, struct deliver *deliver)
 {
 	struct alerts *a = pw_calloc(1, sizeof *a);
+	a->notify = notify;
+	a->deliver = deliver;
 	a->rib = rib;
 	a->store = st;
 	a->sites = sites;
@@ -137,25 +143,81 @@ static int site_index(const struct alerts *a, const char *name)
 
 /* ------------------------------------------------------------ persistence */
 
-static void persist(struct alerts *a, struct alert *x, int64_t now)
+static int64_t silenced_by(const struct alerts *a, const struct alert *x, int64_t now);
+
+static const char ALERT_UPSERT_SQL[] =
+	"INSERT INTO alerts (id, identity, rule, site, router, peer, prefix, severity, state, since, started,"
+	" firing_since, resolved_at, flaps, summary, evidence, unknown_reason, ack_by, ack_at, ack_comment,"
+	" silenced_by, updated) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"
+	" ON CONFLICT(id) DO UPDATE SET severity=?8, state=?9, since=?10, started=?11, firing_since=?12,"
+	" resolved_at=?13, flaps=?14, summary=?15, evidence=?16, unknown_reason=?17, ack_by=?18, ack_at=?19,"
+	" ack_comment=?20, silenced_by=?21, updated=?22";
+enum { ALERT_PARAMS = 22 };
+
+static void alert_params(struct alerts *a, struct alert *x, int64_t now, struct store_param p[ALERT_PARAMS])
 {
 	x->updated = now;
 	const struct site *s = &a->sites[x->site];
-	struct store_param p[] = {
+	struct store_param v[ALERT_PARAMS] = {
 		SP_I(x->id), SP_T(x->identity), SP_T(rule_name(x->rule)), SP_T(s->name), SP_T(x->router), SP_T(x->peer),
 		SP_T(x->prefix), SP_T(severity_name(s->rules[x->rule].severity)), SP_T(state_names[x->state]),
 		SP_I(x->since), SP_I(x->started), SP_TIME(x->firing_since), SP_TIME(x->resolved_at), SP_I(x->flaps),
 		SP_T(x->summary), SP_T(x->evidence), SP_T(x->unknown_reason), SP_T(x->ack_by), SP_TIME(x->ack_at),
 		SP_T(x->ack_comment), SP_TIME(x->silenced_by), SP_I(x->updated),
 	};
-	store_exec(a->store,
-		   "INSERT INTO alerts (id, identity, rule, site, router, peer, prefix, severity, state, since, started,"
-		   " firing_since, resolved_at, flaps, summary, evidence, unknown_reason, ack_by, ack_at, ack_comment,"
-		   " silenced_by, updated) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"
-		   " ON CONFLICT(id) DO UPDATE SET severity=?8, state=?9, since=?10, started=?11, firing_since=?12,"
-		   " resolved_at=?13, flaps=?14, summary=?15, evidence=?16, unknown_reason=?17, ack_by=?18, ack_at=?19,"
-		   " ack_comment=?20, silenced_by=?21, updated=?22",
-		   p, (int)(sizeof p / sizeof p[0]));
+	memcpy(p, v, sizeof v);
+}
+
+static void persist(struct alerts *a, struct alert *x, int64_t now)
+{
+	struct store_param p[ALERT_PARAMS];
+	alert_params(a, x, now, p);
+	store_exec(a->store, ALERT_UPSERT_SQL, p, ALERT_PARAMS);
+}
+
+static void notify_view(const struct alerts *a, const struct alert *x, struct notify_alert *na)
+{
+	const struct site *s = &a->sites[x->site];
+	*na = (struct notify_alert){
+		.id = x->id, .identity = x->identity, .rule = rule_name(x->rule), .site = s->name, .router = x->router,
+		.peer = x->peer, .prefix = x->prefix, .severity = severity_name(s->rules[x->rule].severity),
+		.state = state_names[x->state], .summary = x->summary, .evidence = x->evidence, .since = x->since,
+		.started = x->started, .firing_since = x->firing_since, .resolved_at = x->resolved_at, .ack_at = x->ack_at,
+		.ack_by = x->ack_by, .ack_comment = x->ack_comment, .sev = (int)s->rules[x->rule].severity,
+	};
+}
+
+enum { MAX_ROWS = 16 };
+
+/* Queues the alert's change, an optional timeline entry and the
+ * notifications of `event` (may be NULL) as ONE transaction, then hands the
+ * notifications to the delivery thread. */
+static void commit(struct alerts *a, struct alert *x, int64_t now, const struct store_param *tl, const char *event,
+		   bool with_alert)
+{
+	struct store_stmt st[2 + MAX_ROWS];
+	struct store_param ap[ALERT_PARAMS], rp[MAX_ROWS][10];
+	struct outbox_row rows[MAX_ROWS];
+	int n = 0, nrows = 0;
+	if (with_alert) {
+		alert_params(a, x, now, ap);
+		st[n++] = (struct store_stmt){ ALERT_UPSERT_SQL, ap, ALERT_PARAMS };
+	}
+	if (tl)
+		st[n++] = (struct store_stmt){
+			"INSERT INTO alert_transitions (alert_id, time, from_state, to_state, note) VALUES (?1,?2,?3,?4,?5)", tl, 5 };
+	if (event && a->notify) {
+		struct notify_alert na;
+		notify_view(a, x, &na);
+		nrows = notify_event(a->notify, &na, event, now, rows, MAX_ROWS);
+		for (int i = 0; i < nrows; i++) {
+			outbox_row_params(&rows[i], rp[i]);
+			st[n++] = (struct store_stmt){ NOTIFY_INSERT_SQL, rp[i], 10 };
+		}
+	}
+	store_exec_group(a->store, st, n);
+	if (nrows)
+		notify_dispatch(a->notify, rows, nrows);
 }
 
 static void transition(struct alerts *a, struct alert *x, enum astate to, int64_t now, const char *note)
@@ -166,9 +228,14 @@ static void transition(struct alerts *a, struct alert *x, enum astate to, int64_
 	x->since = now;
 	struct store_param p[] = { SP_I(x->id), SP_I(now), SP_T(fresh ? NULL : state_names[from]), SP_T(state_names[to]),
 				   SP_T(note) };
-	persist(a, x, now);
-	store_exec(a->store, "INSERT INTO alert_transitions (alert_id, time, from_state, to_state, note) VALUES (?1,?2,?3,?4,?5)",
-		   p, 5);
+	const char *event = NULL;
+	if (to == A_FIRING && !silenced_by(a, x, now))
+		event = "trigger";
+	else if (to == A_RESOLVED && from == A_FIRING)
+		event = "resolve";
+	commit(a, x, now, p, event, true);
+	if (to == A_RESOLVED && a->notify)
+		notify_forget(a->notify, x->id);
 	PW_INFO("msg=\"alert %s\" id=%lld rule=%s site=%s router=%s peer=%s prefix=%s summary=\"%s\"", state_names[to],
 		(long long)x->id, rule_name(x->rule), a->sites[x->site].name, x->router ? x->router : "-",
 		x->peer ? x->peer : "-", x->prefix ? x->prefix : "-", x->summary ? x->summary : "");
@@ -234,6 +301,8 @@ static const struct finding *unknown_for(const struct alerts *a, const struct al
 		if (*f->router && !same_text(f->router, x->router))
 			continue;
 		if (*f->peer && !same_text(f->peer, x->peer))
+			continue;
+		if (*f->prefix && !same_text(f->prefix, x->prefix))
 			continue;
 		return f;
 	}
@@ -517,6 +586,24 @@ void alerts_tick(struct alerts *a, int64_t now)
 		json_t *best = json_array();
 		track_failovers(a, si, now, best);
 		check_drill(a, si, now);
+		if (si == 0 && a->deliver && s->rules[RULE_NOTIFY_FAILED].enabled) {
+			char names[16][64], errs[16][160];
+			size_t nf = deliver_failures(a->deliver, names, errs, 16);
+			for (size_t k = 0; k < nf; k++) {
+				if (a->f.n == a->f.cap) {
+					a->f.cap = a->f.cap ? a->f.cap * 2 : 32;
+					a->f.v = pw_realloc(a->f.v, a->f.cap * sizeof *a->f.v);
+				}
+				struct finding *f = &a->f.v[a->f.n++];
+				memset(f, 0, sizeof *f);
+				f->rule = RULE_NOTIFY_FAILED;
+				f->verdict = VERDICT_FIRE;
+				snprintf(f->peer, sizeof f->peer, "%s", names[k]);
+				snprintf(f->summary, sizeof f->summary, "receiver %.60s rejected a notification (%.100s): pages are not arriving",
+					 names[k], errs[k]);
+				f->evidence = json_pack("{s:s,s:s}", "receiver", names[k], "error", errs[k]);
+			}
+		}
 		apply_findings(a, si, first, a->f.n, now);
 
 		/* the site's picture for /api/v1/sites */
@@ -571,6 +658,18 @@ void alerts_tick(struct alerts *a, int64_t now)
 		json_object_set_new(sj, "unknown", unk);
 		json_array_append_new(sites, sj);
 	}
+	/* notifications due without a transition: triggers held back by a
+	 * silence that has ended, repeats while an alert keeps firing */
+	for (size_t i = 0; a->notify && i < a->n; i++) {
+		struct alert *x = a->v[i];
+		if (x->state != A_FIRING)
+			continue;
+		struct notify_alert na;
+		notify_view(a, x, &na);
+		const char *ev = notify_due(a->notify, &na, silenced_by(a, x, now) != 0, now);
+		if (ev)
+			commit(a, x, now, NULL, ev, false);
+	}
 	/* silences: an alert's silence state follows the clock */
 	for (size_t i = 0; i < a->n; i++) {
 		struct alert *x = a->v[i];
@@ -611,11 +710,9 @@ int alerts_ack(struct alerts *a, int64_t id, const char *by, const char *comment
 		x->ack_by = pw_strdup(by);
 		x->ack_comment = comment ? pw_strdup(comment) : NULL;
 		x->ack_at = now;
-		persist(a, x, now);
 		struct store_param p[] = { SP_I(x->id), SP_I(now), SP_T(state_names[x->state]), SP_T(state_names[x->state]),
 					   SP_T("acknowledged") };
-		store_exec(a->store,
-			   "INSERT INTO alert_transitions (alert_id, time, from_state, to_state, note) VALUES (?1,?2,?3,?4,?5)", p, 5);
+		commit(a, x, now, p, "acknowledge", true);
 		PW_INFO("msg=\"alert acknowledged\" id=%lld by=\"%s\"", (long long)id, by);
 		return 0;
 	}
@@ -688,6 +785,26 @@ int alerts_silence_expire(struct alerts *a, int64_t id, int64_t now, char *err, 
 		}
 	snprintf(err, n, "no active silence with id %lld", (long long)id);
 	return 404;
+}
+
+int alerts_notify_test(struct alerts *a, const char *receiver, int64_t now, int64_t *id, char *err, size_t n)
+{
+	if (!a->notify || !notify_configured(a->notify, receiver)) {
+		snprintf(err, n, "no receiver named \"%s\"", receiver);
+		return 404;
+	}
+	struct outbox_row row;
+	int rc = notify_test(a->notify, receiver, now, &row);
+	if (rc) {
+		snprintf(err, n, "no receiver named \"%s\"", receiver);
+		return rc;
+	}
+	struct store_param p[10];
+	outbox_row_params(&row, p);
+	store_exec(a->store, NOTIFY_INSERT_SQL, p, 10);
+	*id = row.id;
+	notify_dispatch(a->notify, &row, 1);
+	return 0;
 }
 
 int alerts_drill_add(struct alerts *a, const char *site, int64_t duration, const char *by, const char *comment,

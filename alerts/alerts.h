@@ -31,8 +31,12 @@
 
 struct alerts;
 
-/* `sites` stay owned by the caller and must outlive the alerts. */
-struct alerts *alerts_new(struct rib *rib, struct store *st, const struct site *sites, size_t n_sites);
+struct notify;
+struct deliver;
+/* `sites` stay owned by the caller and must outlive the alerts; notify and
+ * deliver may be NULL (no receivers configured). */
+struct alerts *alerts_new(struct rib *rib, struct store *st, const struct site *sites, size_t n_sites,
+			  struct notify *notify, struct deliver *deliver);
 void alerts_free(struct alerts *a);
 /* Restores alerts, silences, drills and failover memory; before store_start. */
 int alerts_load(struct alerts *a, sqlite3 *db, char *err, size_t n);
@@ -46,6 +50,8 @@ int alerts_ack(struct alerts *a, int64_t id, const char *by, const char *comment
 int alerts_silence_add(struct alerts *a, json_t *matchers, int64_t starts_us, int64_t ends_us, const char *by,
 		       const char *comment, int64_t now_us, int64_t *id, char *err, size_t n);
 int alerts_silence_expire(struct alerts *a, int64_t id, int64_t now_us, char *err, size_t n);
+/* A test notification to a receiver: 0 and *id, or 404. */
+int alerts_notify_test(struct alerts *a, const char *receiver, int64_t now_us, int64_t *id, char *err, size_t n);
 int alerts_drill_add(struct alerts *a, const char *site, int64_t duration_us, const char *by, const char *comment,
 		     int64_t now_us, int64_t *id, char *err, size_t n);
 

@@ -205,3 +205,37 @@ json_t *alerts_q_drills(sqlite3 *db, const char *site, char *err, size_t n)
 	sqlite3_finalize(s);
 	return json_pack("{s:o}", "drills", arr);
 }
+
+json_t *alerts_q_notifications(sqlite3 *db, const char *receiver, const char *state, int64_t alert_id, int limit,
+			       char *err, size_t n)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT id, receiver, group_key, alert_id, event, dedup_key, created, not_before, state, attempts,"
+			       " next_attempt, last_error, http_status, delivered_at FROM notifications"
+			       " WHERE (?1 IS NULL OR receiver = ?1) AND (?2 IS NULL OR state = ?2) AND (?3 = 0 OR alert_id = ?3)"
+			       " ORDER BY id DESC LIMIT ?4",
+			       -1, &s, NULL) != SQLITE_OK)
+		return fail(db, NULL, err, n);
+	if (receiver)
+		sqlite3_bind_text(s, 1, receiver, -1, SQLITE_STATIC);
+	if (state)
+		sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, alert_id);
+	sqlite3_bind_int(s, 4, limit);
+	json_t *arr = json_array();
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *o = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o}", "id",
+				      (json_int_t)sqlite3_column_int64(s, 0), "receiver", s_json(s, 1), "group_key", s_json(s, 2),
+				      "alert_id",
+				      sqlite3_column_type(s, 3) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(s, 3)),
+				      "event", s_json(s, 4), "dedup_key", s_json(s, 5), "created", t_json(s, 6), "not_before",
+				      t_json(s, 7), "state", s_json(s, 8), "attempts", sqlite3_column_int(s, 9), "next_attempt",
+				      t_json(s, 10), "last_error", s_json(s, 11), "http_status",
+				      sqlite3_column_type(s, 12) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int(s, 12)),
+				      "delivered_at", t_json(s, 13));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(s);
+	return json_pack("{s:o}", "notifications", arr);
+}

@@ -17,5 +17,8 @@ json_t *alerts_q_get(sqlite3 *db, int64_t id, int *found, char *err, size_t n);
 json_t *alerts_q_silences(sqlite3 *db, int64_t now_us, char *err, size_t n);
 json_t *alerts_q_failovers(sqlite3 *db, const char *site, int limit, char *err, size_t n);
 json_t *alerts_q_drills(sqlite3 *db, const char *site, char *err, size_t n);
+/* The delivery log (no payloads, no secrets). */
+json_t *alerts_q_notifications(sqlite3 *db, const char *receiver, const char *state, int64_t alert_id, int limit,
+			       char *err, size_t n);
 
 #endif

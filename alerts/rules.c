@@ -20,6 +20,7 @@
 static const char *const rule_names[RULE_COUNT] = {
 	"vpn-session-down", "vpn-routes-missing", "vpn-advert-missing", "asymmetric-preference",
 	"vpn-more-specific", "er-not-redundant", "unexpected-origin", "failover-slow", "drill-overdue", "feed-down",
+	"notify-failed",
 };
 const char *rule_name(enum rule_id r) { return r < RULE_COUNT ? rule_names[r] : "unknown"; }
 int rule_parse(const char *s, enum rule_id *r)
@@ -340,10 +341,18 @@ static void rule_vpn_more_specific(const struct site *s, struct rib *rib, struct
 		} else if (p && (p->views_seen & (1u << BMP_VIEW_OUT_PRE))) {
 			c.view = BMP_VIEW_OUT_PRE;
 			rib_walk(p, BMP_VIEW_OUT_PRE, more_specific_cb, &c);
-		} else if (i == 0) {
+		} else {
 			/* no Adj-RIB-Out: the router's own originated routes (FRR
 			 * reports them as post-policy routes of peer 0.0.0.0) are
-			 * what it exports to every peer */
+			 * what it exports to every peer; checked once per router */
+			bool done = false;
+			for (size_t j = 0; j < i && !done; j++) {
+				struct rib_peer *pj = peer_of(rib, &s->vpn[j]);
+				done = !strcmp(s->vpn[j].router, v->router) &&
+				       !(pj && (pj->views_seen & ((1u << BMP_VIEW_OUT_POST) | (1u << BMP_VIEW_OUT_PRE))));
+			}
+			if (done)
+				continue;
 			uint8_t zero[16] = { 0 };
 			struct rib_peer *self = rib_peer_find(r, PW_AFI_IPV4, zero);
 			if (!self || !(self->views_seen & (1u << BMP_VIEW_POST))) {
@@ -621,9 +630,14 @@ static void rule_asymmetric(const struct site *s, struct rib *rib, struct findin
 		struct best_path b;
 		rules_best_path(s, rib, &s->azure[k], &b);
 		if (b.kind == BEST_UNKNOWN) {
-			unknown(out, RULE_ASYMMETRIC_PREFERENCE, fw, NULL, b.why_unknown);
+			char why[200];
+			bool blind = rules_router_blind(s, rib, fw, why, sizeof why) != NULL;
+			struct finding *f = add(out, RULE_ASYMMETRIC_PREFERENCE, VERDICT_UNKNOWN, fw, NULL, blind ? NULL : &s->azure[k]);
+			snprintf(f->reason, sizeof f->reason, "%s", b.why_unknown);
 			best_path_free(&b);
-			return;
+			if (blind)
+				return; /* nothing else can be decided on this router */
+			continue;
 		}
 		if (b.kind == BEST_VPN && b.er_present) {
 			struct finding *f = add(out, RULE_ASYMMETRIC_PREFERENCE, VERDICT_FIRE, fw, NULL, &s->azure[k]);

@@ -36,6 +36,7 @@ void config_free(struct pw_config *c)
 	for (size_t i = 0; i < c->n_sites; i++)
 		site_free(&c->sites[i]);
 	free(c->sites);
+	notify_conf_free(&c->notify);
 }
 
 struct errbuf {
@@ -477,6 +478,148 @@ static void load_api(struct pw_config *c, yaml_document_t *doc, yaml_node_t *m, 
 	}
 }
 
+/* ------------------------------------------------------------- receivers */
+
+/* A secret from the file itself, a file, or the environment. */
+static void set_secret(struct errbuf *e, yaml_node_t *v, const char *key, const char *how, char **dst)
+{
+	const char *s = scalar(v);
+	if (!s || !*s) {
+		err_at(e, v, "%s: expected a non-empty string", key);
+		return;
+	}
+	char *val = NULL;
+	if (!strcmp(how, "env")) {
+		const char *env = getenv(s);
+		if (!env || !*env) {
+			err_at(e, v, "%s: environment variable %s is not set", key, s);
+			return;
+		}
+		val = pw_strdup(env);
+	} else if (!strcmp(how, "file")) {
+		FILE *f = fopen(s, "r");
+		char buf[1024];
+		if (!f) {
+			err_at(e, v, "%s: %s: %s", key, s, strerror(errno));
+			return;
+		}
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		buf[strcspn(buf, "\r\n")] = 0;
+		if (!*buf) {
+			err_at(e, v, "%s: %s is empty", key, s);
+			return;
+		}
+		val = pw_strdup(buf);
+	} else
+		val = pw_strdup(s);
+	free(*dst);
+	*dst = val;
+}
+
+static void load_receivers(struct pw_config *c, yaml_document_t *doc, yaml_node_t *seq, struct errbuf *e)
+{
+	if (!want_seq(e, seq, "receivers"))
+		return;
+	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *m = yaml_document_get_node(doc, *it);
+		struct receiver_conf r = { 0 };
+		r.timeout_ms = 10000;
+		bool has_format = false;
+		if (!want_map(e, m, "receivers[]"))
+			continue;
+		FOR_PAIRS(m, it_k) {
+			yaml_node_t *k = yaml_document_get_node(doc, it_k->key), *v = yaml_document_get_node(doc, it_k->value);
+			const char *key = scalar(k) ? scalar(k) : "?";
+			if (!strcmp(key, "name"))
+				set_string(e, v, key, &r.name);
+			else if (!strcmp(key, "format")) {
+				if (!scalar(v) || notify_format_parse(scalar(v), &r.format))
+					err_at(e, v, "format: expected generic, alertmanager, pagerduty or slack");
+				has_format = true;
+			} else if (!strcmp(key, "url") || !strcmp(key, "url_file") || !strcmp(key, "url_env"))
+				set_secret(e, v, key, key[3] == '_' ? key + 4 : "", &r.url);
+			else if (!strcmp(key, "secret") || !strcmp(key, "secret_file") || !strcmp(key, "secret_env") ||
+				 !strcmp(key, "routing_key") || !strcmp(key, "routing_key_file") || !strcmp(key, "routing_key_env")) {
+				const char *us = strrchr(key, '_');
+				set_secret(e, v, key, us && (!strcmp(us, "_file") || !strcmp(us, "_env")) ? us + 1 : "", &r.secret);
+			} else if (!strcmp(key, "timeout"))
+				set_duration(e, v, key, &r.timeout_ms);
+			else
+				err_at(e, k, "receivers[]: unknown key \"%s\"", key);
+		}
+		if (!r.name || !r.url || !has_format) {
+			err_at(e, m, "receivers[]: needs name, format and url (or url_file / url_env)");
+		} else if (strncmp(r.url, "http://", 7) && strncmp(r.url, "https://", 8))
+			err_at(e, m, "receiver %s: url must be http:// or https://", r.name);
+		else if (r.format == NF_PAGERDUTY && !r.secret)
+			err_at(e, m, "receiver %s: pagerduty needs routing_key (or routing_key_file / routing_key_env)", r.name);
+		for (size_t i = 0; r.name && i < c->notify.n_receivers; i++)
+			if (!strcmp(c->notify.receivers[i].name, r.name))
+				err_at(e, m, "receiver %s: defined twice", r.name);
+		c->notify.receivers = pw_realloc(c->notify.receivers, (c->notify.n_receivers + 1) * sizeof r);
+		c->notify.receivers[c->notify.n_receivers++] = r;
+	}
+}
+
+static void load_routes(struct pw_config *c, yaml_document_t *doc, yaml_node_t *seq, struct errbuf *e)
+{
+	if (!want_seq(e, seq, "routes"))
+		return;
+	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *m = yaml_document_get_node(doc, *it);
+		struct route_conf r = { .severity = -1, .group_wait_ms = 10000, .repeat_ms = 4 * 3600000LL };
+		if (!want_map(e, m, "routes[]"))
+			continue;
+		FOR_PAIRS(m, it_k) {
+			yaml_node_t *k = yaml_document_get_node(doc, it_k->key), *v = yaml_document_get_node(doc, it_k->value);
+			const char *key = scalar(k) ? scalar(k) : "?";
+			if (!strcmp(key, "receiver"))
+				set_string(e, v, key, &r.receiver);
+			else if (!strcmp(key, "match")) {
+				if (!want_map(e, v, "match"))
+					continue;
+				FOR_PAIRS(v, it_m) {
+					yaml_node_t *k2 = yaml_document_get_node(doc, it_m->key), *v2 = yaml_document_get_node(doc, it_m->value);
+					const char *key2 = scalar(k2) ? scalar(k2) : "?";
+					enum rule_id rid;
+					enum severity sev;
+					if (!strcmp(key2, "site"))
+						set_string(e, v2, key2, &r.site);
+					else if (!strcmp(key2, "rule")) {
+						if (!scalar(v2) || rule_parse(scalar(v2), &rid))
+							err_at(e, v2, "match.rule: no rule named \"%s\"", scalar(v2) ? scalar(v2) : "?");
+						else
+							set_string(e, v2, key2, &r.rule);
+					} else if (!strcmp(key2, "severity")) {
+						if (!scalar(v2) || severity_parse(scalar(v2), &sev))
+							err_at(e, v2, "match.severity: expected info, warning or critical");
+						else
+							r.severity = (int)sev;
+					} else
+						err_at(e, k2, "match: unknown key \"%s\" (site, rule, severity)", key2);
+				}
+			} else if (!strcmp(key, "continue")) {
+				const char *b = scalar(v);
+				if (b && (!strcmp(b, "true") || !strcmp(b, "false")))
+					r.cont = !strcmp(b, "true");
+				else
+					err_at(e, v, "continue: expected true or false");
+			} else if (!strcmp(key, "group_wait"))
+				set_duration(e, v, key, &r.group_wait_ms);
+			else if (!strcmp(key, "repeat_interval"))
+				set_duration(e, v, key, &r.repeat_ms);
+			else
+				err_at(e, k, "routes[]: unknown key \"%s\"", key);
+		}
+		if (!r.receiver)
+			err_at(e, m, "routes[]: needs a receiver");
+		c->notify.routes = pw_realloc(c->notify.routes, (c->notify.n_routes + 1) * sizeof r);
+		c->notify.routes[c->notify.n_routes++] = r;
+	}
+}
+
 static void load_collector(struct pw_config *c, yaml_document_t *doc, yaml_node_t *map, struct errbuf *e)
 {
 	if (map->type != YAML_MAPPING_NODE) {
@@ -542,6 +685,10 @@ int config_load(struct pw_config *c, const char *file, char *errs, size_t n)
 				load_routers(c, &doc, v, &e);
 			else if (key && !strcmp(key, "api"))
 				load_api(c, &doc, v, &e);
+			else if (key && !strcmp(key, "receivers"))
+				load_receivers(c, &doc, v, &e);
+			else if (key && !strcmp(key, "routes"))
+				load_routes(c, &doc, v, &e);
 			else if (key && !strcmp(key, "sites")) {
 				if (want_seq(&e, v, "sites"))
 					for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
@@ -552,6 +699,13 @@ int config_load(struct pw_config *c, const char *file, char *errs, size_t n)
 		}
 	} else if (root && !(root->type == YAML_SCALAR_NODE && !*scalar(root)))
 		err_at(&e, root, "expected a mapping at the top level");
+	for (size_t i = 0; i < c->notify.n_routes; i++) {
+		bool found = false;
+		for (size_t j = 0; j < c->notify.n_receivers; j++)
+			found |= c->notify.routes[i].receiver && !strcmp(c->notify.routes[i].receiver, c->notify.receivers[j].name);
+		if (c->notify.routes[i].receiver && !found)
+			err_at(&e, root, "routes: receiver %s is not defined in receivers", c->notify.routes[i].receiver);
+	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	fclose(f);

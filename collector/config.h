@@ -12,6 +12,7 @@
  *     log_level: info            # error | warn | info | debug
  *   api: { token | token_file | token_env }   # bearer token for write endpoints
  *   sites: [...]                 # see examples/sea-cust11.yaml
+ *   receivers: [...], routes: [...]  # pager delivery, see docs/NOTIFICATIONS.md
  *   routers:                     # optional, per router (by sysName or address)
  *     - name: FW
  *       normalize_as_path: auto  # auto | yes | no (FRR's own-AS prepend in BMP)
@@ -22,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts/notify.h"
 #include "alerts/site.h"
 #include "rib.h"
 
@@ -37,6 +39,7 @@ struct pw_config {
 	char *api_token;                 /* bearer token for write endpoints, or NULL */
 	struct site *sites;
 	size_t n_sites;
+	struct notify_conf notify;       /* receivers: and routes: */
 };
 
 void config_defaults(struct pw_config *c);

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "alerts/alerts.h"
+#include "alerts/notify.h"
 #include "bmp.h"
 #include "common/check.h"
 #include "common/loopcall.h"
@@ -344,15 +345,28 @@ static int cmd_run(const struct pw_config *cfg)
 	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000, .routers = cfg->routers,
 				  .n_routers = cfg->n_routers };
 	struct rib *rib = rib_new(&rc);
-	struct alerts *alerts = alerts_new(rib, st, cfg->sites, cfg->n_sites);
-	if (store_load(st, rib, err, sizeof err) || alerts_load(alerts, store_load_db(st), err, sizeof err)) {
+	struct deliver *dl = cfg->notify.n_receivers ? deliver_new(&cfg->notify, st) : NULL;
+	struct notify *nt = dl ? notify_new(&cfg->notify, dl) : NULL;
+	struct alerts *alerts = alerts_new(rib, st, cfg->sites, cfg->n_sites, nt, dl);
+	int64_t max_note = 0;
+	if (store_load(st, rib, err, sizeof err) || alerts_load(alerts, store_load_db(st), err, sizeof err) ||
+	    (nt && notify_load(nt, store_load_db(st), err, sizeof err)) ||
+	    (dl && (max_note = deliver_load(dl, store_load_db(st), err, sizeof err)) < 0)) {
 		PW_ERR("msg=\"cannot load state from the database\" error=\"%s\"", err);
 		store_close(st);
 		alerts_free(alerts);
+		notify_free(nt);
+		deliver_stop(dl);
 		rib_free(rib);
 		return 1;
 	}
+	if (nt)
+		notify_set_next_id(nt, max_note + 1);
 	store_start(st, rib);
+	if (dl && deliver_start(dl, err, sizeof err)) {
+		PW_ERR("msg=\"%s\"", err);
+		return 1;
+	}
 
 	struct daemon d;
 	memset(&d, 0, sizeof d);
@@ -374,8 +388,10 @@ static int cmd_run(const struct pw_config *cfg)
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		feed_server_free(d.feeds);
 		loopcall_free(d.lc);
+		deliver_stop(dl);
 		store_close(st);
 		alerts_free(alerts);
+		notify_free(nt);
 		rib_free(rib);
 		return 1;
 	}
@@ -394,15 +410,17 @@ static int cmd_run(const struct pw_config *cfg)
 
 	if (!cfg->api_token && cfg->n_sites)
 		PW_WARN("msg=\"no API token configured: acknowledge, silence and drill requests are refused\"");
-	PW_INFO("msg=\"monitoring sites\" sites=%zu", cfg->n_sites);
+	PW_INFO("msg=\"monitoring sites\" sites=%zu receivers=%zu", cfg->n_sites, cfg->notify.n_receivers);
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
 	web_stop(ws); /* after loopcall_close: a waiting handler was failed, not left hanging */
 	feed_server_free(d.feeds);
 	loopcall_free(d.lc);
+	deliver_stop(dl); /* its last results go into the store queue */
 	store_close(st); /* flushes: every change seen is committed */
 	alerts_free(alerts);
+	notify_free(nt);
 	rib_free(rib);
 	uv_loop_close(&d.loop);
 	PW_INFO("msg=\"stopped\"");

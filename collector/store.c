@@ -26,6 +26,7 @@ enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE, OP_EXEC };
 
 struct store_op {
 	uint8_t kind;
+	bool group_more; /* the next op belongs to the same transaction */
 	union {
 		struct {
 			uint32_t id, sessions;
@@ -308,20 +309,24 @@ out:
 
 /* ------------------------------------------------------ events -> queue */
 
-static void enqueue(struct store *st, const struct store_op *op)
+static void enqueue_many(struct store *st, const struct store_op *ops, size_t n)
 {
 	pthread_mutex_lock(&st->lock);
-	if (st->queue.n == st->queue.cap) {
+	bool was_empty = st->queue.n == 0;
+	while (st->queue.n + n > st->queue.cap) {
 		st->queue.cap = st->queue.cap ? st->queue.cap * 2 : 4096;
 		st->queue.v = pw_realloc(st->queue.v, st->queue.cap * sizeof *st->queue.v);
 	}
-	st->queue.v[st->queue.n++] = *op;
-	st->enqueued++;
-	atomic_fetch_add(&st->pending, 1);
-	if (st->queue.n == 1)
+	memcpy(st->queue.v + st->queue.n, ops, n * sizeof *ops);
+	st->queue.n += n;
+	st->enqueued += n;
+	atomic_fetch_add(&st->pending, n);
+	if (was_empty)
 		pthread_cond_signal(&st->wake);
 	pthread_mutex_unlock(&st->lock);
 }
+
+static void enqueue(struct store *st, const struct store_op *op) { enqueue_many(st, op, 1); }
 
 static char *counters_json(const struct rib_router *r)
 {
@@ -407,20 +412,38 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 	enqueue(st, &op);
 }
 
+static void exec_op(struct store_op *op, const char *sql, const struct store_param *params, int n)
+{
+	memset(op, 0, sizeof *op);
+	pw_require(n <= STORE_MAX_PARAMS);
+	op->kind = OP_EXEC;
+	op->exec.sql = sql;
+	op->exec.n = n;
+	for (int i = 0; i < n; i++) {
+		op->exec.p[i] = params[i];
+		if (params[i].type == SP_TEXT)
+			op->exec.p[i].s = pw_strdup(params[i].s);
+	}
+}
+
 void store_exec(struct store *st, const char *sql, const struct store_param *params, int n)
 {
 	struct store_op op;
-	memset(&op, 0, sizeof op);
-	pw_require(n <= STORE_MAX_PARAMS);
-	op.kind = OP_EXEC;
-	op.exec.sql = sql;
-	op.exec.n = n;
-	for (int i = 0; i < n; i++) {
-		op.exec.p[i] = params[i];
-		if (params[i].type == SP_TEXT)
-			op.exec.p[i].s = pw_strdup(params[i].s);
-	}
+	exec_op(&op, sql, params, n);
 	enqueue(st, &op);
+}
+
+void store_exec_group(struct store *st, const struct store_stmt *stmts, int n)
+{
+	if (n <= 0)
+		return;
+	struct store_op *ops = pw_calloc((size_t)n, sizeof *ops);
+	for (int i = 0; i < n; i++) {
+		exec_op(&ops[i], stmts[i].sql, stmts[i].params, stmts[i].n);
+		ops[i].group_more = i + 1 < n;
+	}
+	enqueue_many(st, ops, (size_t)n);
+	free(ops);
 }
 
 struct sqlite3 *store_load_db(struct store *st)
@@ -706,6 +729,8 @@ static void *writer_main(void *arg)
 		}
 		/* take everything queued (up to the cap) in one swap */
 		size_t take = st->queue.n < STORE_MAX_BATCH ? st->queue.n : STORE_MAX_BATCH;
+		while (take < st->queue.n && st->queue.v[take - 1].group_more)
+			take++; /* a group is never split between transactions */
 		if (batch.cap < take) {
 			batch.cap = take;
 			batch.v = pw_realloc(batch.v, batch.cap * sizeof *batch.v);

@@ -51,6 +51,14 @@ static inline struct store_param SP_T(const char *v) { return (struct store_para
 /* a time, 0 as SQL NULL */
 static inline struct store_param SP_TIME(int64_t v) { return (struct store_param){ v ? SP_INT : SP_NULL, v, NULL }; }
 void store_exec(struct store *st, const char *sql, const struct store_param *params, int n);
+/* Several statements committed in one transaction, never split between
+ * batches (an alert transition and the notifications it causes). */
+struct store_stmt {
+	const char *sql;
+	const struct store_param *params;
+	int n;
+};
+void store_exec_group(struct store *st, const struct store_stmt *stmts, int n);
 /* The write connection, for loading state before store_start only. */
 struct sqlite3 *store_load_db(struct store *st);
 

@@ -4,7 +4,7 @@
 #   PW_TEST_DEPS=1 also installs what the tests need (FRR, iproute2, python3).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-need="meson ninja-build pkg-config gcc libc6-dev libuv1-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libyaml-dev python3"
+need="meson ninja-build pkg-config gcc libc6-dev libuv1-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libssl-dev python3"
 if [ "${PW_TEST_DEPS:-0}" = 1 ]; then
 	need="$need frr iproute2 procps"
 fi

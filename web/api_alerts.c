@@ -5,6 +5,7 @@
  * loop thread through loopcall (the alerts are the loop's state).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alerts/alerts.h"
@@ -154,7 +155,7 @@ static int opt_duration(json_t *o, const char *key, int64_t dflt, int64_t *us)
 
 struct cmd {
 	struct alerts *alerts;
-	int kind; /* 0 ack, 1 silence add, 2 silence expire, 3 drill */
+	int kind; /* 0 ack, 1 silence add, 2 silence expire, 3 drill, 4 receiver test */
 	int64_t id, starts, ends, duration, now;
 	const char *by, *comment, *site;
 	json_t *matchers;
@@ -181,6 +182,9 @@ static void run_cmd(void *arg)
 		c->status = alerts_drill_add(c->alerts, c->site, c->duration, c->by, c->comment, c->now, &c->new_id, c->err,
 					     sizeof c->err);
 		break;
+	case 4:
+		c->status = alerts_notify_test(c->alerts, c->site, c->now, &c->new_id, c->err, sizeof c->err);
+		break;
 	}
 }
 
@@ -199,7 +203,7 @@ static enum MHD_Result run(const struct web_req *r, const struct web_ctx *ctx, s
 	}
 	if (c->new_id)
 		json_object_set_new(ok_body, "id", json_integer(c->new_id));
-	return web_reply_json(r->c, c->kind == 1 || c->kind == 3 ? MHD_HTTP_CREATED : MHD_HTTP_OK, ok_body);
+	return web_reply_json(r->c, c->kind == 1 || c->kind == 3 || c->kind == 4 ? MHD_HTTP_CREATED : MHD_HTTP_OK, ok_body);
 }
 
 enum MHD_Result api_alert_ack(const struct web_req *r, const struct web_ctx *ctx)
@@ -303,4 +307,22 @@ enum MHD_Result api_drills(const struct web_req *r, const struct web_ctx *ctx)
 	enum MHD_Result ret = run(r, ctx, &c, json_object());
 	json_decref(b);
 	return ret;
+}
+
+enum MHD_Result api_notifications(struct MHD_Connection *c, const struct web_ctx *ctx)
+{
+	struct qs q;
+	if (qs_parse(c, QS_BIT(QS_RECEIVER) | QS_BIT(QS_STATE) | QS_BIT(QS_ALERT) | QS_BIT(QS_LIMIT), &q))
+		return bad(c, &q);
+	READER(c, ctx, db);
+	int64_t alert = q.str[QS_ALERT] ? strtoll(q.str[QS_ALERT], NULL, 10) : 0;
+	return reply(c, alerts_q_notifications(db, q.str[QS_RECEIVER], q.str[QS_STATE], alert, q.limit, err_, sizeof err_),
+		     err_);
+}
+
+enum MHD_Result api_receiver_test(const struct web_req *r, const struct web_ctx *ctx)
+{
+	REQUIRE_TOKEN(r->c, ctx);
+	struct cmd c = { .kind = 4, .site = r->name };
+	return run(r, ctx, &c, json_pack("{s:s,s:s}", "receiver", r->name, "event", "test"));
 }

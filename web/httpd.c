@@ -160,7 +160,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	}
 	if (b->too_big)
 		return web_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", "at most 64 KiB", NULL);
-	struct web_req req = { c, method, b->data ? b->data : "", b->len, -1 };
+	struct web_req req = { c, method, b->data ? b->data : "", b->len, -1, "" };
 	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	bool post = !strcmp(method, MHD_HTTP_METHOD_POST), del = !strcmp(method, MHD_HTTP_METHOD_DELETE);
 	if (path_id(url, "/api/v1/alerts/", "", &req.id) && get)
@@ -173,6 +173,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return api_silences(&req, &ws->ctx);
 	if (!strcmp(url, "/api/v1/drills") && (get || post))
 		return api_drills(&req, &ws->ctx);
+	static const char rpfx[] = "/api/v1/receivers/", rsfx[] = "/test";
+	size_t ul = strlen(url);
+	if (post && !strncmp(url, rpfx, sizeof rpfx - 1) && ul > sizeof rpfx - 1 + sizeof rsfx - 1 &&
+	    !strcmp(url + ul - (sizeof rsfx - 1), rsfx) && ul - (sizeof rpfx - 1) - (sizeof rsfx - 1) < sizeof req.name) {
+		size_t nl = ul - (sizeof rpfx - 1) - (sizeof rsfx - 1);
+		memcpy(req.name, url + sizeof rpfx - 1, nl);
+		req.name[nl] = 0;
+		return api_receiver_test(&req, &ws->ctx);
+	}
 	static const struct {
 		const char *path;
 		enum MHD_Result (*fn)(struct MHD_Connection *, const struct web_ctx *);
@@ -180,6 +189,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		{ "/api/v1/status", api_status }, { "/api/v1/routers", api_routers }, { "/api/v1/peers", api_peers },
 		{ "/api/v1/rib", api_rib },       { "/api/v1/history", api_history }, { "/api/v1/sites", api_sites },
 		{ "/api/v1/alerts", api_alerts }, { "/api/v1/failovers", api_failovers },
+		{ "/api/v1/notifications", api_notifications },
 	};
 	bool is_get = get;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)

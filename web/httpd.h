@@ -25,6 +25,7 @@ struct web_req {
 	const char *body;   /* NUL-terminated, may be empty */
 	size_t body_len;
 	int64_t id;         /* {id} in the path, or -1 */
+	char name[128];     /* {name} in the path, or "" */
 };
 
 /* Checks "Authorization: Bearer <token>". Returns MHD_YES after sending
@@ -40,6 +41,8 @@ enum MHD_Result api_silences(const struct web_req *r, const struct web_ctx *ctx)
 enum MHD_Result api_silence_delete(const struct web_req *r, const struct web_ctx *ctx);
 enum MHD_Result api_failovers(struct MHD_Connection *c, const struct web_ctx *ctx);
 enum MHD_Result api_drills(const struct web_req *r, const struct web_ctx *ctx);
+enum MHD_Result api_notifications(struct MHD_Connection *c, const struct web_ctx *ctx);
+enum MHD_Result api_receiver_test(const struct web_req *r, const struct web_ctx *ctx);
 
 /* api.c */
 enum MHD_Result api_status(struct MHD_Connection *c, const struct web_ctx *ctx);

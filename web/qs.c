@@ -12,7 +12,7 @@
 enum { QS_DEFAULT_LIMIT = 100, QS_MAX_LIMIT = 10000 };
 
 static const char *const names[QS_COUNT] = { "router", "peer", "view", "prefix", "match", "limit",
-					     "cursor", "at", "from", "to", "order", "state", "site", "rule" };
+					     "cursor", "at", "from", "to", "order", "state", "site", "rule", "receiver", "alert" };
 
 struct iter {
 	uint32_t allowed;
@@ -90,10 +90,18 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 			fail(it, key, "%s: expected RFC 3339 time (2026-11-25T12:00:00Z) or Unix seconds", key);
 		break;
 	}
-	case QS_STATE:
-		if (strcmp(value, "pending") && strcmp(value, "firing") && strcmp(value, "resolved"))
-			fail(it, key, "%s", "state must be pending, firing or resolved");
+	case QS_STATE: /* alert states, or notification states for /notifications */
+		if (strcmp(value, "pending") && strcmp(value, "firing") && strcmp(value, "resolved") &&
+		    strcmp(value, "delivered") && strcmp(value, "failed"))
+			fail(it, key, "%s", "state must be pending, firing, resolved (alerts) or pending, delivered, failed (notifications)");
 		break;
+	case QS_ALERT: {
+		char *end;
+		long long v = strtoll(value, &end, 10);
+		if (*end || v <= 0)
+			fail(it, key, "%s", "alert must be an alert id");
+		break;
+	}
 	case QS_RULE: {
 		enum rule_id r;
 		if (rule_parse(value, &r))
