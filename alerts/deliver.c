@@ -27,6 +27,8 @@
 #include "notify.h"
 
 enum { BACKOFF_BASE_MS = 1000, BACKOFF_MAX_MS = 300000, MAX_GROUP = 64 };
+/* a notification lost for good keeps notify-failed firing this long */
+#define FAILED_ALERT_US (3600LL * 1000000)
 
 struct pending {
 	struct outbox_row row;
@@ -46,7 +48,7 @@ struct rstate {
 	int n_batch;
 	long status;
 	char retry_after[64];
-	bool failed;            /* last outcome was a permanent failure */
+	int64_t failed_at;      /* last permanent failure (a notification lost for good) */
 	char last_error[160];
 };
 
@@ -416,14 +418,13 @@ static void finish(struct deliver *d, struct rstate *r, CURLcode cc)
 			   q, 5);
 	}
 	if (ok) {
-		r->failed = false;
 		PW_INFO("msg=\"notification delivered\" receiver=%s notifications=%d status=%ld", r->rc->name, r->n_batch,
 			status);
 	} else if (retry) {
 		PW_WARN("msg=\"notification delivery failed; will retry\" receiver=%s error=\"%s\"", r->rc->name, err);
 	} else {
-		r->failed = true;
 		pthread_mutex_lock(&d->lock);
+		r->failed_at = now;
 		snprintf(r->last_error, sizeof r->last_error, "%s", err);
 		pthread_mutex_unlock(&d->lock);
 		PW_ERR("msg=\"notification rejected by the receiver; not retried\" receiver=%s error=\"%s\"", r->rc->name, err);
@@ -535,8 +536,9 @@ size_t deliver_failures(struct deliver *d, char names[][64], char errors[][160],
 {
 	size_t k = 0;
 	pthread_mutex_lock(&d->lock);
+	int64_t since = pw_wall_us() - FAILED_ALERT_US;
 	for (size_t i = 0; i < d->n && k < max; i++)
-		if (d->r[i].failed) {
+		if (d->r[i].failed_at > since) {
 			snprintf(names[k], 64, "%s", d->r[i].rc->name);
 			snprintf(errors[k], 160, "%s", d->r[i].last_error);
 			k++;

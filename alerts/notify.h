@@ -111,7 +111,7 @@ void deliver_push(struct deliver *d, struct outbox_row *row);
  * highest notification id seen, or -1 on error. */
 int64_t deliver_load(struct deliver *d, struct sqlite3 *db, char *err, size_t n);
 void deliver_stop(struct deliver *d);
-/* Receivers whose last attempt failed for good (4xx): name, error. */
+/* Receivers that lost a notification for good (4xx) in the last hour: name, error. */
 size_t deliver_failures(struct deliver *d, char names[][64], char errors[][160], size_t max);
 
 #endif
