@@ -176,6 +176,9 @@ static json_t *route_json(const struct rib_peer *p, enum bmp_view v, const struc
 
 static void rule_feed_down(const struct site *s, struct rib *rib, struct findings *out)
 {
+	/* after a start, routers get the initial sync time to (re)connect
+	 * before a missing feed counts: a restart is not an outage */
+	int64_t up_ms = (pw_wall_us() - rib->start_us) / 1000;
 	for (size_t i = 0; i < s->n_routers; i++) {
 		const char *name = s->routers[i];
 		struct rib_router *r = rib_router_find(rib, name);
@@ -184,6 +187,12 @@ static void rule_feed_down(const struct site *s, struct rib *rib, struct finding
 			      pw_wall_us() - r->last_message_us > s->feed_silence_ms * 1000;
 		if (r && r->connected && !silent)
 			continue;
+		if (!silent && up_ms < s->initial_sync_ms) {
+			snprintf(why, sizeof why, "pathwatch started %llds ago: waiting for %s to connect", (long long)(up_ms / 1000),
+				 name);
+			unknown(out, RULE_FEED_DOWN, name, NULL, why);
+			continue;
+		}
 		struct finding *f = add(out, RULE_FEED_DOWN, VERDICT_FIRE, name, NULL, NULL);
 		rules_router_blind(s, rib, name, why, sizeof why);
 		snprintf(f->summary, sizeof f->summary, "%s: the monitor is blind to this router", why);

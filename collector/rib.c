@@ -62,6 +62,7 @@ struct rib *rib_new(const struct rib_config *cfg)
 	rib->cfg = *cfg;
 	rib->next_router_id = rib->next_peer_id = rib->next_route_id = 1;
 	rib->next_attr_id = 1;
+	rib->start_us = pw_wall_us();
 	return rib;
 }
 
@@ -646,12 +647,16 @@ struct rib_peer *rib_peer_loc_rib(const struct rib_router *r)
 	return NULL;
 }
 
-bool rib_router_synced(const struct rib_router *r, int64_t timeout_ms)
+bool rib_router_synced(struct rib_router *r, int64_t timeout_ms)
 {
 	if (!r->connected)
 		return false;
-	if (pw_mono_ms_since(r->session_start) >= timeout_ms)
+	if (r->synced_session == r->session)
 		return true;
+	if (pw_mono_ms_since(r->session_start) >= timeout_ms) {
+		r->synced_session = r->session;
+		return true;
+	}
 	bool any = false;
 	for (uint32_t i = 0; i < r->n_peers; i++) {
 		const struct rib_peer *p = r->peers[i];
@@ -662,6 +667,8 @@ bool rib_router_synced(const struct rib_router *r, int64_t timeout_ms)
 			return false;
 		any = true;
 	}
+	if (any)
+		r->synced_session = r->session;
 	return any;
 }
 
@@ -712,9 +719,10 @@ void rib_tick(struct rib *rib, int64_t now_us)
 /* ------------------------------------------------------ loading from store */
 
 struct rib_router *rib_load_router(struct rib *rib, uint32_t id, const char *name, const char *address,
-				   bool strip_own_as, uint32_t sessions)
+				   bool strip_own_as, uint32_t sessions, int64_t disconnected_since_us)
 {
 	struct rib_router *r = router_add(rib, id, name);
+	r->disconnected_since_us = disconnected_since_us;
 	set_str(&r->address, address);
 	r->strip_own_as = strip_own_as;
 	r->session = sessions;

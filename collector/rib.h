@@ -78,6 +78,7 @@ struct rib_router {
 	uint32_t session;    /* increments on every new BMP session */
 	int64_t connected_since_us, disconnected_since_us, last_message_us;
 	pw_mono_t session_start;   /* monotonic start of the current session */
+	uint32_t synced_session;   /* the session whose initial table completed */
 	uint64_t counters[RC_COUNTERS];
 	bool counters_dirty;
 	struct rib_peer **peers;
@@ -135,6 +136,7 @@ struct rib {
 	uint64_t next_attr_id;
 	struct { rib_event_fn fn; void *ctx; } subs[4];
 	int n_subs;
+	int64_t start_us;              /* when this process started (wall clock) */
 	_Atomic uint64_t live_routes;  /* read by the HTTP threads */
 	_Atomic uint32_t n_peers_total;
 };
@@ -194,12 +196,14 @@ struct rib_peer *rib_peer_loc_rib(const struct rib_router *r);
 /* Routes arrived in a view of the peer (marks it exported this session). */
 void rib_view_seen(struct rib_peer *p, enum bmp_view v);
 /* True once every up peer sent End-of-RIB for each view it reported, or
- * `timeout_ms` after the session started: the initial table is complete. */
-bool rib_router_synced(const struct rib_router *r, int64_t timeout_ms);
+ * `timeout_ms` after the session started: the initial table is complete.
+ * It stays true for the rest of the session: FRR sends End-of-RIB only in
+ * its initial dump, not for a peer that comes up later. */
+bool rib_router_synced(struct rib_router *r, int64_t timeout_ms);
 
 /* ---- state restored from the store at start-up (no events) ---- */
 struct rib_router *rib_load_router(struct rib *rib, uint32_t id, const char *name, const char *address,
-				   bool strip_own_as, uint32_t sessions);
+				   bool strip_own_as, uint32_t sessions, int64_t disconnected_since_us);
 struct rib_peer *rib_load_peer(struct rib_router *r, uint32_t id, const struct bmp_peer_hdr *h,
 			       uint32_t local_asn, bool up, int64_t up_since_us, int64_t down_since_us);
 struct rib_attrset *rib_load_attrs(struct rib *rib, uint64_t id, const uint8_t *data, uint32_t len);

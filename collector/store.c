@@ -201,10 +201,14 @@ int store_load(struct store *st, struct rib *rib, char *err, size_t n)
 
 	if (exec(db, "BEGIN", err, n))
 		return -1;
-	if (sqlite3_prepare_v2(db, "SELECT id, name, address, strip_own_as, sessions FROM routers", -1, &s, NULL))
+	int64_t now = pw_wall_us();
+	if (sqlite3_prepare_v2(db,
+			       "SELECT id, name, address, strip_own_as, sessions, connected, disconnected_since FROM routers",
+			       -1, &s, NULL))
 		goto sqlerr;
-	while (sqlite3_step(s) == SQLITE_ROW)
-		rib_load_router(rib, (uint32_t)col_i64(s, 0), col_txt(s, 1), col_txt(s, 2), col_i64(s, 3), (uint32_t)col_i64(s, 4));
+	while (sqlite3_step(s) == SQLITE_ROW) /* a feed that was up is down since now */
+		rib_load_router(rib, (uint32_t)col_i64(s, 0), col_txt(s, 1), col_txt(s, 2), col_i64(s, 3), (uint32_t)col_i64(s, 4),
+				col_i64(s, 5) ? now : col_i64(s, 6));
 	sqlite3_finalize(s);
 
 	if (sqlite3_prepare_v2(db,
@@ -290,8 +294,7 @@ int store_load(struct store *st, struct rib *rib, char *err, size_t n)
 	/* the feeds are gone until the routers reconnect */
 	char sql[160];
 	snprintf(sql, sizeof sql,
-		 "UPDATE routers SET connected = 0, disconnected_since = %lld WHERE connected = 1",
-		 (long long)pw_wall_us());
+		 "UPDATE routers SET connected = 0, disconnected_since = %lld WHERE connected = 1", (long long)now);
 	if (exec(db, sql, err, n))
 		goto out;
 	rc = exec(db, "COMMIT", err, n);

@@ -15,6 +15,7 @@
  * long unless a section says otherwise), so the tests do not depend on time.
  */
 #include "alerts/rules.h"
+#include "common/mono.h"
 
 #include <stdarg.h>
 
@@ -252,6 +253,7 @@ static void world_init(struct world *w, const struct wopts *o)
 	memset(w, 0, sizeof *w);
 	struct rib_config cfg = { .resync_timeout_ms = 60000 };
 	w->rib = rib_new(&cfg);
+	w->rib->start_us -= 7200LL * 1000000; /* the start-up grace for feed-down has passed */
 	site_init(&w->site, o->initial_sync_ms ? o->initial_sync_ms : LONG_SYNC_MS);
 	enum bmp_view in = w->in = o->in;
 	for (int i = 0; i < 2; i++) {
@@ -1084,6 +1086,18 @@ static void test_feed_down(void)
 	if (CHECK(f != NULL))
 		CHECK(contains(f->reason, "silent"));
 	CHECK_INT(fires(fs), ==, 1);
+	section_end(&w);
+	world_free(&w);
+
+	SECTION("just after pathwatch starts, a router not yet reconnected is UNKNOWN, not feed-down");
+	world_init(&w, &FRR);
+	w.rib->start_us = pw_wall_us(); /* the collector has just (re)started */
+	rib_router_disconnect(w.fw, T0 + 100);
+	fs = eval(&w);
+	f = find(fs, RULE_FEED_DOWN, VERDICT_UNKNOWN, "FW", NULL, NULL);
+	if (CHECK(f != NULL))
+		CHECK(contains(f->reason, "waiting for FW to connect"));
+	CHECK_INT(fires(fs), ==, 0);
 	section_end(&w);
 	world_free(&w);
 }
