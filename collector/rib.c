@@ -362,6 +362,7 @@ struct rib_router *rib_router_connect(struct rib *rib, const char *name, const c
 	r->connected_since_us = now_us;
 	r->last_message_us = now_us;
 	r->session_start = pw_mono_now();
+	r->dump_started = false;
 	free(r->termination);
 	r->termination = NULL;
 	router_apply_conf(r);
@@ -472,6 +473,7 @@ void rib_peer_up(struct rib_peer *p, char *session_info, int64_t time_us)
 		mark_stale(p, pw_mono_add_ms(pw_mono_now(), r->rib->cfg.resync_timeout_ms));
 	if (p->session != r->session || !p->up)
 		p->views_seen = p->eor_seen = 0;
+	p->late_up = r->dump_started;
 	p->session = r->session;
 	if (!p->up)
 		p->up_since_us = time_us;
@@ -599,6 +601,7 @@ const struct rib_route *rib_lookup_slot(const struct rib_peer *p, enum bmp_view 
 void rib_view_seen(struct rib_peer *p, enum bmp_view v)
 {
 	p->views_seen |= (uint8_t)(1u << v);
+	p->router->dump_started = true;
 }
 
 const struct rib_route *rib_lookup_any(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx)
@@ -661,8 +664,10 @@ bool rib_router_synced(struct rib_router *r, int64_t timeout_ms)
 	for (uint32_t i = 0; i < r->n_peers; i++) {
 		const struct rib_peer *p = r->peers[i];
 		static const uint8_t zero[16];
-		if (!p->up || p->session != r->session || p->type == BMP_PEER_LOC_RIB || !memcmp(p->addr, zero, 16))
-			continue; /* no End-of-RIB for these: GoBGP's Loc-RIB, FRR's own routes (peer 0.0.0.0) */
+		if (!p->up || p->session != r->session || p->type == BMP_PEER_LOC_RIB || !memcmp(p->addr, zero, 16) ||
+		    p->late_up)
+			continue; /* no End-of-RIB for these: GoBGP's Loc-RIB, FRR's own routes (peer 0.0.0.0),
+				     a peer that came up after the initial dump */
 		if (!p->views_seen || (p->views_seen & ~p->eor_seen))
 			return false;
 		any = true;

@@ -79,6 +79,7 @@ struct rib_router {
 	int64_t connected_since_us, disconnected_since_us, last_message_us;
 	pw_mono_t session_start;   /* monotonic start of the current session */
 	uint32_t synced_session;   /* the session whose initial table completed */
+	bool dump_started;         /* a route arrived in this session: Peer Ups after this are late */
 	uint64_t counters[RC_COUNTERS];
 	bool counters_dirty;
 	struct rib_peer **peers;
@@ -106,6 +107,7 @@ struct rib_peer {
 	uint32_t session;    /* router session in which it was last reported */
 	uint8_t views_seen;  /* bit per view: reported in this session (exported) */
 	uint8_t eor_seen;    /* bit per view: End-of-RIB received in this session */
+	bool late_up;        /* came up after the initial dump: no End-of-RIB will come (FRR) */
 	bool resyncing;
 	pw_mono_t resync_deadline;
 	struct rib_table views[BMP_VIEWS];

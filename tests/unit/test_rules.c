@@ -256,35 +256,42 @@ static void world_init(struct world *w, const struct wopts *o)
 	w->rib->start_us -= 7200LL * 1000000; /* the start-up grace for feed-down has passed */
 	site_init(&w->site, o->initial_sync_ms ? o->initial_sync_ms : LONG_SYNC_MS);
 	enum bmp_view in = w->in = o->in;
+	/* like a router's BMP dump: every Peer Up first, then the routes and
+	 * End-of-RIBs (a Peer Up after the first route is a peer that came up
+	 * later, from which FRR sends no End-of-RIB) */
 	for (int i = 0; i < 2; i++) {
 		struct rib_router *r = w->ce[i] = rib_router_connect(w->rib, CE_NAME[i], i ? "198.51.100.2" : "198.51.100.1", T0);
 		r->strip_own_as = o->frr;
-		/* the MSEE: Azure prefixes with AS path 12076 65515 */
 		w->msee[i] = mkpeer(r, BMP_PEER_GLOBAL, MSEE_ADDR[i], 12076, MSEE_ADDR[i], 65020);
 		rib_peer_up(w->msee[i], pw_strdup("{}"), T0);
+		w->ce_fw[i] = mkpeer(r, BMP_PEER_GLOBAL, FW_AT_CE[i], 65020, "10.0.0.3", 65020);
+		rib_peer_up(w->ce_fw[i], pw_strdup("{}"), T0);
+		/* the MSEE: Azure prefixes with AS path 12076 65515 */
 		for (int k = 0; k < 2; k++)
 			ann(w->msee[i], in, AZ[k], MSEE_ADDR[i], NO_LP, PATH(12076, 65515));
 		rib_end_of_rib(w->msee[i], in, PW_AFI_IPV4, T0);
 		/* the FW over iBGP: the on-prem prefix */
-		w->ce_fw[i] = mkpeer(r, BMP_PEER_GLOBAL, FW_AT_CE[i], 65020, "10.0.0.3", 65020);
-		rib_peer_up(w->ce_fw[i], pw_strdup("{}"), T0);
 		ann(w->ce_fw[i], in, ONPREM, FW_AT_CE[i], 100, NOPATH);
 		rib_end_of_rib(w->ce_fw[i], in, PW_AFI_IPV4, T0);
 	}
 	struct rib_router *fw = w->fw = rib_router_connect(w->rib, "FW", "198.51.100.3", T0);
 	fw->strip_own_as = o->frr;
 	for (int i = 0; i < 2; i++) {
-		/* ER path: iBGP from each CE with local-pref 150 */
 		w->er[i] = mkpeer(fw, BMP_PEER_GLOBAL, CE_AT_FW[i], 65020, CE_ID[i], 65020);
 		rib_peer_up(w->er[i], pw_strdup("{}"), T0);
+		if (i == 1 && o->no_vpn1)
+			continue;
+		w->vpn[i] = mkpeer(fw, BMP_PEER_GLOBAL, VPN_ADDR[i], 65515, VPN_ADDR[i], 65020);
+		rib_peer_up(w->vpn[i], pw_strdup("{}"), T0);
+	}
+	for (int i = 0; i < 2; i++) {
+		/* ER path: iBGP from each CE with local-pref 150 */
 		for (int k = 0; k < 2; k++)
 			ann(w->er[i], in, AZ[k], CE_AT_FW[i], 150, PATH(12076, 65515));
 		rib_end_of_rib(w->er[i], in, PW_AFI_IPV4, T0);
 		/* VPN: eBGP to 65515, no LOCAL_PREF (eBGP) */
 		if (i == 1 && o->no_vpn1)
 			continue;
-		w->vpn[i] = mkpeer(fw, BMP_PEER_GLOBAL, VPN_ADDR[i], 65515, VPN_ADDR[i], 65020);
-		rib_peer_up(w->vpn[i], pw_strdup("{}"), T0);
 		for (int k = 0; k < 2; k++)
 			ann(w->vpn[i], in, AZ[k], VPN_ADDR[i], NO_LP, PATH(65515));
 		if (!(i == 1 && o->vpn1_no_eor))
@@ -1303,6 +1310,17 @@ static void test_initial_table(void)
 	struct world w;
 	const struct findings *fs;
 	const struct finding *f;
+
+	SECTION("a peer that comes up after the initial dump (FRR: no End-of-RIB) does not hold the rules back");
+	world_init(&w, &FRR);
+	rib_peer_down(w.vpn[1], NULL, T0 + 5, 0);
+	rib_peer_up(w.vpn[1], pw_strdup("{}"), T0 + 10); /* late: after the dump's routes */
+	ann(w.vpn[1], w.in, AZ[0], VPN_ADDR[1], NO_LP, PATH(65515));
+	fs = eval(&w);
+	f = find(fs, RULE_VPN_ROUTES_MISSING, VERDICT_FIRE, "FW", VPN_ADDR[1], AZ[1]);
+	CHECK(f != NULL); /* decided, not "waiting for the initial table" */
+	section_end(&w);
+	world_free(&w);
 
 	SECTION("a VPN peer up without End-of-RIB, initial_sync not elapsed -> UNKNOWN, no FIRE");
 	struct wopts o = FRR;
