@@ -75,8 +75,16 @@ struct sent {
 	int64_t last;
 };
 
+/* An open trigger group: rows joining it go out at its deadline. */
+struct group {
+	char key[300];
+	int64_t deadline;
+};
+
 struct notify {
 	const struct notify_conf *c;
+	struct group *groups;
+	size_t n_groups, cap_groups;
 	struct deliver *d;
 	int64_t next_id;
 	struct sent *sent;
@@ -96,6 +104,7 @@ void notify_free(struct notify *n)
 {
 	if (!n)
 		return;
+	free(n->groups);
 	free(n->sent);
 	free(n);
 }
@@ -173,6 +182,27 @@ static json_t *alert_json(const struct notify_alert *a)
 	return j;
 }
 
+/* group_wait: the first trigger of a group opens it; later ones join and
+ * all go out together at the first one's deadline (like Alertmanager). */
+static int64_t group_deadline(struct notify *n, const char *key, int64_t now, int64_t wait_ms)
+{
+	for (size_t i = 0; i < n->n_groups;)
+		if (n->groups[i].deadline <= now)
+			n->groups[i] = n->groups[--n->n_groups]; /* closed */
+		else if (!strcmp(n->groups[i].key, key))
+			return n->groups[i].deadline;
+		else
+			i++;
+	if (n->n_groups == n->cap_groups) {
+		n->cap_groups = n->cap_groups ? n->cap_groups * 2 : 16;
+		n->groups = pw_realloc(n->groups, n->cap_groups * sizeof *n->groups);
+	}
+	struct group *g = &n->groups[n->n_groups++];
+	snprintf(g->key, sizeof g->key, "%s", key);
+	g->deadline = now + wait_ms * 1000;
+	return g->deadline;
+}
+
 static void fill_row(struct notify *n, struct outbox_row *r, const char *recv, const char *group, int64_t alert_id,
 		     const char *event, json_t *aj, const char *dedup, int64_t now, int64_t wait_ms)
 {
@@ -184,7 +214,7 @@ static void fill_row(struct notify *n, struct outbox_row *r, const char *recv, c
 	r->alert_json = json_dumps(aj, JSON_COMPACT);
 	r->dedup_key = pw_strdup(dedup);
 	r->created = now;
-	r->not_before = now + wait_ms * 1000;
+	r->not_before = wait_ms > 0 ? group_deadline(n, group, now, wait_ms) : now;
 }
 
 int notify_event(struct notify *n, const struct notify_alert *a, const char *event, int64_t now,

@@ -6,8 +6,11 @@ API is checked as a user would read it.
 
 usage: api_replay.py PATHWATCH FIXTURE_DIR
 """
+import json
 import os
 import socket
+import urllib.error
+import urllib.request
 import struct
 import subprocess
 import sys
@@ -130,6 +133,15 @@ def test_bad_parameters(tmp):
         check(code == 400, "from after to rejected", body)
         code, body = d.get_status("/api/v1/nothing")
         check(code == 404 and "error" in body, "unknown endpoint is a JSON 404", body)
+        req = urllib.request.Request(f"http://127.0.0.1:{d.http_port}/api/v1/silences", method="POST",
+                                     data=b'{"matchers": {"site": "x"}, "duration": "1h"}',
+                                     headers={"Authorization": "Bearer anything"})
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            code = 200
+        except urllib.error.HTTPError as e:
+            code, body = e.code, json.loads(e.read())
+        check(code == 403 and "token" in body["detail"], "without a configured token, write endpoints are refused", body)
         code, body = d.get_status("/api/v1/rib", limit="1000")
         check(code == 200 and body == {"routes": [], "next": None}, "limit 1000 accepted; empty RIB", body)
     finally:
