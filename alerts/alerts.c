@@ -489,19 +489,11 @@ static void track_failovers(struct alerts *a, size_t site, int64_t now, json_t *
 		}
 		t->last = b.kind;
 		if (t->slow && s->rules[RULE_FAILOVER_SLOW].enabled) {
-			const char *fw = s->n_vpn ? s->vpn[0].router : "";
-			if (a->f.n == a->f.cap) {
-				a->f.cap = a->f.cap ? a->f.cap * 2 : 32;
-				a->f.v = pw_realloc(a->f.v, a->f.cap * sizeof *a->f.v);
-			}
-			struct finding *f = &a->f.v[a->f.n++];
-			memset(f, 0, sizeof *f);
-			f->rule = RULE_FAILOVER_SLOW;
-			f->verdict = VERDICT_FIRE;
-			snprintf(f->router, sizeof f->router, "%s", fw);
-			snprintf(f->prefix, sizeof f->prefix, "%s", pf);
+			struct finding *f = findings_add(&a->f, RULE_FAILOVER_SLOW, VERDICT_FIRE, s->n_vpn ? s->vpn[0].router : "",
+							 NULL, pf);
 			snprintf(f->summary, sizeof f->summary, "%s", t->slow_summary);
-			f->evidence = t->slow_evidence ? json_deep_copy(t->slow_evidence) : json_object();
+			if (t->slow_evidence)
+				json_object_update(f->evidence, t->slow_evidence);
 		}
 		best_path_free(&b);
 	}
@@ -515,20 +507,14 @@ static void check_drill(struct alerts *a, size_t site, int64_t now)
 	int64_t last = a->last_drill[site] > a->first_seen[site] ? a->last_drill[site] : a->first_seen[site];
 	if (now - last <= s->drill_period_ms * 1000)
 		return;
-	if (a->f.n == a->f.cap) {
-		a->f.cap = a->f.cap ? a->f.cap * 2 : 32;
-		a->f.v = pw_realloc(a->f.v, a->f.cap * sizeof *a->f.v);
-	}
-	struct finding *f = &a->f.v[a->f.n++];
-	memset(f, 0, sizeof *f);
-	f->rule = RULE_DRILL_OVERDUE;
-	f->verdict = VERDICT_FIRE;
+	struct finding *f = findings_add(&a->f, RULE_DRILL_OVERDUE, VERDICT_FIRE, NULL, NULL, NULL);
 	char t[PW_TIMESTRLEN];
 	pw_time_format(last, t, sizeof t);
 	snprintf(f->summary, sizeof f->summary, "no failover observed or drill recorded for site %s since %s (period %lld days)",
 		 s->name, t, (long long)(s->drill_period_ms / 86400000));
-	f->evidence = json_pack("{s:s,s:I,s:b}", "last_failover_or_drill", t, "drill_period_ms", (json_int_t)s->drill_period_ms,
-				"ever", a->last_drill[site] != 0);
+	json_object_set_new(f->evidence, "last_failover_or_drill", json_string(t));
+	json_object_set_new(f->evidence, "drill_period_ms", json_integer(s->drill_period_ms));
+	json_object_set_new(f->evidence, "ever", json_boolean(a->last_drill[site] != 0));
 }
 
 /* ---------------------------------------------------------------- the tick */
@@ -590,18 +576,11 @@ void alerts_tick(struct alerts *a, int64_t now)
 			char names[16][64], errs[16][160];
 			size_t nf = deliver_failures(a->deliver, names, errs, 16);
 			for (size_t k = 0; k < nf; k++) {
-				if (a->f.n == a->f.cap) {
-					a->f.cap = a->f.cap ? a->f.cap * 2 : 32;
-					a->f.v = pw_realloc(a->f.v, a->f.cap * sizeof *a->f.v);
-				}
-				struct finding *f = &a->f.v[a->f.n++];
-				memset(f, 0, sizeof *f);
-				f->rule = RULE_NOTIFY_FAILED;
-				f->verdict = VERDICT_FIRE;
-				snprintf(f->peer, sizeof f->peer, "%s", names[k]);
+				struct finding *f = findings_add(&a->f, RULE_NOTIFY_FAILED, VERDICT_FIRE, NULL, names[k], NULL);
 				snprintf(f->summary, sizeof f->summary, "receiver %.60s rejected a notification (%.100s): pages are not arriving",
 					 names[k], errs[k]);
-				f->evidence = json_pack("{s:s,s:s}", "receiver", names[k], "error", errs[k]);
+				json_object_set_new(f->evidence, "receiver", json_string(names[k]));
+				json_object_set_new(f->evidence, "error", json_string(errs[k]));
 			}
 		}
 		apply_findings(a, si, first, a->f.n, now);

@@ -66,8 +66,8 @@ void findings_free(struct findings *f)
 	f->cap = 0;
 }
 
-static struct finding *add(struct findings *out, enum rule_id rule, enum verdict v, const char *router,
-			   const char *peer, const struct pw_prefix *pfx)
+struct finding *findings_add(struct findings *out, enum rule_id rule, enum verdict v, const char *router,
+			     const char *peer, const char *prefix)
 {
 	if (out->n == out->cap) {
 		out->cap = out->cap ? out->cap * 2 : 32;
@@ -79,11 +79,19 @@ static struct finding *add(struct findings *out, enum rule_id rule, enum verdict
 	f->verdict = v;
 	snprintf(f->router, sizeof f->router, "%s", router ? router : "");
 	snprintf(f->peer, sizeof f->peer, "%s", peer ? peer : "");
-	if (pfx)
-		pw_prefix_format(pfx, f->prefix, sizeof f->prefix);
+	snprintf(f->prefix, sizeof f->prefix, "%s", prefix ? prefix : "");
 	if (v == VERDICT_FIRE)
 		f->evidence = json_object();
 	return f;
+}
+
+static struct finding *add(struct findings *out, enum rule_id rule, enum verdict v, const char *router,
+			   const char *peer, const struct pw_prefix *pfx)
+{
+	char pf[PW_PREFIXSTRLEN] = "";
+	if (pfx)
+		pw_prefix_format(pfx, pf, sizeof pf);
+	return findings_add(out, rule, v, router, peer, pf);
 }
 
 static void unknown(struct findings *out, enum rule_id rule, const char *router, const char *peer, const char *why)

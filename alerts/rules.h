@@ -38,6 +38,9 @@ struct findings {
 	size_t n, cap;
 };
 void findings_clear(struct findings *f);
+/* Appends a finding (FIRE: with an empty evidence object). prefix is text or NULL. */
+struct finding *findings_add(struct findings *out, enum rule_id rule, enum verdict v, const char *router,
+			     const char *peer, const char *prefix);
 void findings_free(struct findings *f);
 
 /* Rules 1-7 and 10 for one site. Appends to out. */
