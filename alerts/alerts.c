@@ -72,6 +72,9 @@ struct alerts {
 	struct findings f;
 	struct notify *notify;
 	struct deliver *deliver;
+	alerts_listener_fn listen;
+	void *listen_ctx;
+	char *last_sites;            /* the last published /sites text */
 	pthread_mutex_t snap_lock;
 	json_t *snapshot;            /* guarded by snap_lock */
 };
@@ -129,8 +132,26 @@ void alerts_free(struct alerts *a)
 	free(a->last_drill);
 	findings_free(&a->f);
 	json_decref(a->snapshot);
+	free(a->last_sites);
 	pthread_mutex_destroy(&a->snap_lock);
 	free(a);
+}
+
+void alerts_set_listener(struct alerts *a, alerts_listener_fn fn, void *ctx)
+{
+	a->listen = fn;
+	a->listen_ctx = ctx;
+}
+
+static void announce(struct alerts *a, const struct alert *x)
+{
+	if (!a->listen)
+		return;
+	a->listen(a->listen_ctx, "alert",
+		  json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s,s:s?,s:b}", "id", (json_int_t)x->id, "rule", rule_name(x->rule),
+			    "state", state_names[x->state], "site", a->sites[x->site].name, "router", x->router, "peer", x->peer,
+			    "prefix", x->prefix, "severity", severity_name(a->sites[x->site].rules[x->rule].severity), "summary",
+			    x->summary, "acknowledged", x->ack_by != NULL));
 }
 
 static int site_index(const struct alerts *a, const char *name)
@@ -236,6 +257,7 @@ static void transition(struct alerts *a, struct alert *x, enum astate to, int64_
 	commit(a, x, now, p, event, true);
 	if (to == A_RESOLVED && a->notify)
 		notify_forget(a->notify, x->id);
+	announce(a, x);
 	PW_INFO("msg=\"alert %s\" id=%lld rule=%s site=%s router=%s peer=%s prefix=%s summary=\"%s\"", state_names[to],
 		(long long)x->id, rule_name(x->rule), a->sites[x->site].name, x->router ? x->router : "-",
 		x->peer ? x->peer : "-", x->prefix ? x->prefix : "-", x->summary ? x->summary : "");
@@ -659,6 +681,15 @@ void alerts_tick(struct alerts *a, int64_t now)
 		}
 	}
 	json_t *snap = json_pack("{s:o}", "sites", sites);
+	if (a->listen) { /* "site" only when the picture changed */
+		char *text = json_dumps(snap, JSON_COMPACT | JSON_SORT_KEYS);
+		if (text && (!a->last_sites || strcmp(text, a->last_sites))) {
+			a->listen(a->listen_ctx, "site", json_incref(snap));
+			free(a->last_sites);
+			a->last_sites = text;
+		} else
+			free(text);
+	}
 	pthread_mutex_lock(&a->snap_lock);
 	json_decref(a->snapshot);
 	a->snapshot = snap;
@@ -692,6 +723,7 @@ int alerts_ack(struct alerts *a, int64_t id, const char *by, const char *comment
 		struct store_param p[] = { SP_I(x->id), SP_I(now), SP_T(state_names[x->state]), SP_T(state_names[x->state]),
 					   SP_T("acknowledged") };
 		commit(a, x, now, p, "acknowledge", true);
+		announce(a, x);
 		PW_INFO("msg=\"alert acknowledged\" id=%lld by=\"%s\"", (long long)id, by);
 		return 0;
 	}

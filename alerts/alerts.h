@@ -40,6 +40,11 @@ struct alerts *alerts_new(struct rib *rib, struct store *st, const struct site *
 void alerts_free(struct alerts *a);
 /* Restores alerts, silences, drills and failover memory; before store_start. */
 int alerts_load(struct alerts *a, sqlite3 *db, char *err, size_t n);
+/* Live events for the dashboard (loop thread): "alert" on every transition
+ * or acknowledgement, "site" when a site's picture changes. `data` is
+ * stolen by the listener. */
+typedef void (*alerts_listener_fn)(void *ctx, const char *event, json_t *data);
+void alerts_set_listener(struct alerts *a, alerts_listener_fn fn, void *ctx);
 /* Evaluates every site and moves alerts along their lifecycle. */
 void alerts_tick(struct alerts *a, int64_t now_us);
 /* The last /api/v1/sites answer (new reference; any thread). */

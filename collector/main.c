@@ -25,6 +25,7 @@
 #include "ingest.h"
 #include "rib.h"
 #include "store.h"
+#include "web/sse.h"
 #include "web/web.h"
 
 #ifndef PW_VERSION
@@ -311,7 +312,11 @@ struct daemon {
 	struct feed_server *feeds;
 	struct alerts *alerts;
 	struct loopcall *lc;
+	struct sse_hub *sse;
 };
+
+/* alerts -> live event stream */
+static void alerts_to_sse(void *ctx, const char *event, json_t *data) { sse_publish(ctx, event, data); }
 
 enum { RULES_TICK_MS = 1000 };
 
@@ -326,6 +331,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	struct daemon *d = h->data;
 	PW_INFO("msg=\"shutting down\" signal=%d", signum);
 	loopcall_close(d->lc);
+	sse_hub_close(d->sse); /* ends the live streams so the HTTP server can stop */
 	uv_timer_stop(&d->rules_timer);
 	uv_close((uv_handle_t *)&d->rules_timer, NULL);
 	feed_server_stop(d->feeds);
@@ -373,11 +379,14 @@ static int cmd_run(const struct pw_config *cfg)
 	uv_loop_init(&d.loop);
 	d.alerts = alerts;
 	d.lc = loopcall_new(&d.loop);
+	d.sse = sse_hub_new();
+	rib_subscribe(rib, sse_rib_event, d.sse);
+	alerts_set_listener(alerts, alerts_to_sse, d.sse);
 	uv_timer_init(&d.loop, &d.rules_timer);
 	d.rules_timer.data = &d;
 	uv_timer_start(&d.rules_timer, rules_cb, 0, RULES_TICK_MS);
 	d.feeds = feed_server_start(&d.loop, rib, st, cfg->bmp_listen, cfg->max_message_bytes, err, sizeof err);
-	struct web_ctx wctx = { .rib = rib, .store = st, .alerts = alerts, .lc = d.lc, .api_token = cfg->api_token,
+	struct web_ctx wctx = { .rib = rib, .store = st, .alerts = alerts, .lc = d.lc, .sse = d.sse, .api_token = cfg->api_token,
 				.db_path = cfg->db, .start_us = pw_wall_us(), .bmp_listen = cfg->bmp_listen };
 	struct web_server *ws = d.feeds ? web_start(cfg->http_listen, &wctx, err, sizeof err) : NULL;
 	if (!d.feeds || !ws) {
@@ -388,6 +397,7 @@ static int cmd_run(const struct pw_config *cfg)
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		feed_server_free(d.feeds);
 		loopcall_free(d.lc);
+		sse_hub_free(d.sse);
 		deliver_stop(dl);
 		store_close(st);
 		alerts_free(alerts);
@@ -417,6 +427,7 @@ static int cmd_run(const struct pw_config *cfg)
 	web_stop(ws); /* after loopcall_close: a waiting handler was failed, not left hanging */
 	feed_server_free(d.feeds);
 	loopcall_free(d.lc);
+	sse_hub_free(d.sse);
 	deliver_stop(dl); /* its last results go into the store queue */
 	store_close(st); /* flushes: every change seen is committed */
 	alerts_free(alerts);

@@ -82,6 +82,7 @@ struct store {
 	_Atomic uint64_t pending;
 	_Atomic uint64_t history_rows;
 	_Atomic bool failing;
+	_Atomic uint64_t batches, batch_us_total, batch_us_last;
 	/* writer-only */
 	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_route_upd, *st_hist, *st_count, *st_meta;
 	struct {
@@ -170,6 +171,13 @@ const char *store_path(const struct store *st) { return st->path; }
 uint64_t store_pending(const struct store *st) { return atomic_load(&st->pending); }
 uint64_t store_history_rows(const struct store *st) { return atomic_load(&st->history_rows); }
 bool store_failing(const struct store *st) { return atomic_load(&st->failing); }
+void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *total_us, uint64_t *last_us)
+{
+	*batches = atomic_load(&st->batches);
+	*total_us = atomic_load(&st->batch_us_total);
+	*last_us = atomic_load(&st->batch_us_last);
+}
+
 bool store_backlogged(const struct store *st) { return atomic_load(&st->pending) > STORE_HIGH_WATER; }
 
 /* ------------------------------------------------------------------ load */
@@ -760,6 +768,10 @@ static void *writer_main(void *arg)
 		PW_DEBUG("msg=\"batch committed\" ops=%zu history_rows=%llu ms=%.1f", batch.n, (unsigned long long)hist,
 			 (pw_mono_now().ns - t0) / 1e6);
 		atomic_fetch_add(&st->history_rows, hist);
+		uint64_t us = (uint64_t)((pw_mono_now().ns - t0) / 1000);
+		atomic_fetch_add(&st->batches, 1);
+		atomic_fetch_add(&st->batch_us_total, us);
+		atomic_store(&st->batch_us_last, us);
 		for (size_t i = 0; i < batch.n; i++)
 			op_free(&batch.v[i]);
 		pthread_mutex_lock(&st->lock);

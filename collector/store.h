@@ -66,6 +66,8 @@ const char *store_path(const struct store *st);
 uint64_t store_pending(const struct store *st);      /* queued, not yet committed */
 uint64_t store_history_rows(const struct store *st); /* committed history rows */
 bool store_failing(const struct store *st);          /* last commit failed */
+/* Committed batches, their total and last commit time (microseconds). */
+void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *total_us, uint64_t *last_us);
 /* True when the queue is above its high watermark: feeds stop reading. */
 bool store_backlogged(const struct store *st);
 

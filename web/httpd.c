@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "common/check.h"
+#include "common/embedded.h"
+#include "sse.h"
 #include "common/log.h"
 #include "feed.h"
 #include "store_query.h"
@@ -19,6 +21,11 @@ struct web_server {
 	struct MHD_Daemon *mhd;
 	struct web_ctx ctx;
 };
+
+extern const struct pw_embedded pw_static_files[];
+
+/* The endpoint being served on this thread, for the request counters. */
+static __thread const char *tl_endpoint = "other";
 
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
@@ -50,6 +57,7 @@ enum MHD_Result web_reply_json(struct MHD_Connection *c, unsigned status, json_t
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
+	web_count_request(tl_endpoint, status);
 	return ret;
 }
 
@@ -62,19 +70,7 @@ enum MHD_Result web_reply_error(struct MHD_Connection *c, unsigned status, const
 	return web_reply_json(c, status, j);
 }
 
-static const char index_html[] =
-	"<!doctype html><html lang=en><meta charset=utf-8><title>pathwatch</title>"
-	"<h1>pathwatch</h1><p>Passive BMP collector. JSON API:</p><ul>"
-	"<li><a href=/api/v1/status>/api/v1/status</a>"
-	"<li><a href=/api/v1/routers>/api/v1/routers</a>"
-	"<li><a href=/api/v1/peers>/api/v1/peers</a>"
-	"<li><a href=/api/v1/rib>/api/v1/rib</a>"
-	"<li><a href=/api/v1/history>/api/v1/history</a>"
-	"<li><a href=/api/v1/sites>/api/v1/sites</a>"
-	"<li><a href=/api/v1/alerts?state=firing>/api/v1/alerts?state=firing</a>"
-	"<li><a href=/api/v1/silences>/api/v1/silences</a>"
-	"<li><a href=/api/v1/failovers>/api/v1/failovers</a>"
-	"<li><a href=/api/v1/drills>/api/v1/drills</a></ul></html>\n";
+
 
 enum { WEB_MAX_BODY = 64 * 1024 };
 
@@ -136,6 +132,42 @@ static bool path_id(const char *url, const char *prefix, const char *suffix, int
 	return true;
 }
 
+static const char *content_type(const char *name)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".svg", "image/svg+xml" }, { ".json", "application/json" }, { ".png", "image/png" },
+		{ ".ico", "image/x-icon" }, { ".woff2", "font/woff2" }, { ".txt", "text/plain; charset=utf-8" },
+	};
+	const char *dot = strrchr(name, '.');
+	for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+		if (!strcmp(dot, types[i].ext))
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+/* The dashboard: files compiled in, looked up by exact name (a path with
+ * ".." can only miss). */
+static enum MHD_Result serve_static(struct MHD_Connection *c, const char *name)
+{
+	for (const struct pw_embedded *f = pw_static_files; f->name; f++)
+		if (!strcmp(f->name, name)) {
+			struct MHD_Response *r =
+				MHD_create_response_from_buffer(f->len, (void *)f->data, MHD_RESPMEM_PERSISTENT);
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(name));
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+			MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+			enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+			MHD_destroy_response(r);
+			web_count_request("/static", 200);
+			return ret;
+		}
+	return web_reply_error(c, MHD_HTTP_NOT_FOUND, "not found", name, NULL);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			       const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
 {
@@ -161,17 +193,30 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	if (b->too_big)
 		return web_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", "at most 64 KiB", NULL);
 	struct web_req req = { c, method, b->data ? b->data : "", b->len, -1, "" };
+	tl_endpoint = "other";
 	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	bool post = !strcmp(method, MHD_HTTP_METHOD_POST), del = !strcmp(method, MHD_HTTP_METHOD_DELETE);
-	if (path_id(url, "/api/v1/alerts/", "", &req.id) && get)
+	if (!strcmp(url, "/api/v1/events") && get) {
+		struct MHD_Response *r = sse_response(ws->ctx.sse);
+		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		web_count_request("/api/v1/events", 200);
+		return ret;
+	}
+	if (!strcmp(url, "/metrics") && get)
+		return web_metrics(c, &ws->ctx);
+	if (!strncmp(url, "/static/", 8) && get)
+		return serve_static(c, url + 8);
+	if ((tl_endpoint = "/api/v1/alerts/{id}", path_id(url, "/api/v1/alerts/", "", &req.id)) && get)
 		return api_alert(&req, &ws->ctx);
-	if (path_id(url, "/api/v1/alerts/", "/ack", &req.id) && post)
+	if ((tl_endpoint = "/api/v1/alerts/{id}/ack", path_id(url, "/api/v1/alerts/", "/ack", &req.id)) && post)
 		return api_alert_ack(&req, &ws->ctx);
-	if (path_id(url, "/api/v1/silences/", "", &req.id) && del)
+	if ((tl_endpoint = "/api/v1/silences/{id}", path_id(url, "/api/v1/silences/", "", &req.id)) && del)
 		return api_silence_delete(&req, &ws->ctx);
-	if (!strcmp(url, "/api/v1/silences") && (get || post || del))
+	tl_endpoint = "other";
+	if (!strcmp(url, "/api/v1/silences") && (get || post || del) && (tl_endpoint = "/api/v1/silences"))
 		return api_silences(&req, &ws->ctx);
-	if (!strcmp(url, "/api/v1/drills") && (get || post))
+	if (!strcmp(url, "/api/v1/drills") && (get || post) && (tl_endpoint = "/api/v1/drills"))
 		return api_drills(&req, &ws->ctx);
 	static const char rpfx[] = "/api/v1/receivers/", rsfx[] = "/test";
 	size_t ul = strlen(url);
@@ -180,6 +225,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		size_t nl = ul - (sizeof rpfx - 1) - (sizeof rsfx - 1);
 		memcpy(req.name, url + sizeof rpfx - 1, nl);
 		req.name[nl] = 0;
+		tl_endpoint = "/api/v1/receivers/{name}/test";
 		return api_receiver_test(&req, &ws->ctx);
 	}
 	static const struct {
@@ -194,18 +240,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	bool is_get = get;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
 		if (!strcmp(url, routes[i].path)) {
+			tl_endpoint = routes[i].path;
 			if (!is_get)
 				return web_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", method, NULL);
 			return routes[i].fn(c, &ws->ctx);
 		}
-	if (!strcmp(url, "/") && is_get) {
-		struct MHD_Response *r = MHD_create_response_from_buffer(sizeof index_html - 1, (void *)index_html,
-									 MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
+	if (!strcmp(url, "/") && is_get)
+		return serve_static(c, "index.html");
 	return web_reply_error(c, MHD_HTTP_NOT_FOUND, "not found", url, NULL);
 }
 
@@ -216,12 +257,13 @@ struct web_server *web_start(const char *listen, const struct web_ctx *ctx, char
 		return NULL;
 	struct web_server *ws = pw_calloc(1, sizeof *ws);
 	ws->ctx = *ctx;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
+	/* a thread per connection: a live event stream holds its thread */
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_POLL;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	ws->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, ws, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				   MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_CONNECTION_LIMIT, 256u,
+				   MHD_OPTION_CONNECTION_LIMIT, 256u,
 				   MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				   (size_t)64 * 1024, MHD_OPTION_END);
 	if (!ws->mhd) {

@@ -44,6 +44,10 @@ enum MHD_Result api_drills(const struct web_req *r, const struct web_ctx *ctx);
 enum MHD_Result api_notifications(struct MHD_Connection *c, const struct web_ctx *ctx);
 enum MHD_Result api_receiver_test(const struct web_req *r, const struct web_ctx *ctx);
 
+/* metrics.c */
+enum MHD_Result web_metrics(struct MHD_Connection *c, const struct web_ctx *ctx);
+void web_count_request(const char *endpoint, unsigned status);
+
 /* api.c */
 enum MHD_Result api_status(struct MHD_Connection *c, const struct web_ctx *ctx);
 enum MHD_Result api_routers(struct MHD_Connection *c, const struct web_ctx *ctx);

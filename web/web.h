@@ -17,12 +17,14 @@ struct rib;
 struct store;
 struct alerts;
 struct loopcall;
+struct sse_hub;
 
 struct web_ctx {
 	struct rib *rib;
 	struct store *store;
 	struct alerts *alerts;   /* /sites snapshot; commands through lc */
 	struct loopcall *lc;     /* runs write requests on the loop thread */
+	struct sse_hub *sse;     /* the live event stream */
 	const char *api_token;   /* bearer token for write endpoints; NULL: refused */
 	const char *db_path;
 	int64_t start_us;

@@ -24,18 +24,26 @@ Topology (namespaces pws<pid>-NAME, all created and deleted by this script):
    COL: the collector, one veth to each monitored router (172.30.{1,2,3}.1/30);
    CE1, CE2 and FW send BMP (pre- and post-policy) to 172.30.N.1:1790; the HTTP
    API listens on 127.0.0.1:8080 inside COL, reached through a helper process.
+   The pager: a webhook receiver (http.server, answers 200, records every POST
+   with its arrival time) on 127.0.0.1:8099 inside COL; the collector runs with
+   the site config (--config) + `receivers:` (one generic receiver, HMAC secret)
+   + `routes:` (group_wait 1s, repeat_interval 1h), written to the temp dir.
 
 Scenarios (each fault must raise its alert FIRING within 15 s and, undone,
 RESOLVED within 30 s; no firing alert of another rule meanwhile):
   0 healthy: zero firing, zero pending (watched until the rules really decide:
     FRR sends no BMP End-of-RIB for sessions established after the BMP connect,
     so that is initial_sync_timeout after the connect);
-  1 ER primary session down;   2 one VPN session down;
+  1 ER primary session down;
+  2 one VPN session down, paged: exactly one signed trigger, then one resolve
+    with the same dedup_key, nothing else for the alert;
   3 a VPN gateway withdraws an Azure prefix;
   4 the CEs stop setting local-pref 150;
   5 collector SIGKILL + restart: (a) healthy: resolved alerts unchanged, nothing
-    pending or firing; (b) while vpn-session-down fires: same alert (id, since)
-    still firing after the restart, resolves after the undo.
+    pending or firing, nothing paged; (b) while vpn-session-down fires: same alert
+    (id, since) still firing after the restart, resolves after the undo; paged
+    once (trigger before the restart, not re-sent after it), resolved once.
+Scenario 0 also requires that the receiver got nothing at all.
 
 Exit status: 0 = all scenarios passed, 1 = a scenario failed / error,
 77 = skipped (no privileges for network namespaces or FRR missing; set
@@ -43,6 +51,9 @@ PATHWATCH_REQUIRE_INTEGRATION=1 to turn a skip into a failure).
 Python 3 standard library only.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -69,6 +80,13 @@ FIRE_WITHIN = 15.0      # fault injected -> alert firing
 RESOLVE_WITHIN = 30.0   # fault undone -> alert resolved
 HEALTHY_SETTLE = 20.0   # scenario 0: quiet period before asserting no alerts
 LATE_GRACE = 20.0       # after a missed deadline: how long to keep watching, to report
+
+# ---- the pager: a webhook receiver inside COL, the collector's only receiver
+PAGER_PORT = 8099                 # 127.0.0.1 inside COL (the namespace is the test's own)
+PAGER_RECEIVER = "noc-webhook"
+PAGER_SECRET = "pws-hmac-7c1e0b9a"  # HMAC-SHA256 key of the generic format
+PAGER_WITHIN = 10.0     # alert firing / resolved -> its notification at the receiver
+PAGER_SETTLE = 3.0      # after the last expected notification: watch for more
 
 # ---- the site, as in docs/DOMAIN.md and examples/sea-cust11.yaml
 SITE = "sea-cust11"
@@ -313,6 +331,395 @@ class Http:
 
 
 # --------------------------------------------------------------------------
+# The pager: a webhook receiver inside the collector's namespace
+# --------------------------------------------------------------------------
+
+# Runs as `ip netns exec COL python3 pager_receiver.py PORT OUT READY`: answers
+# every POST with 200 and appends it to OUT as one JSON line (arrival time,
+# path, headers, raw body in base64 so the HMAC can be checked byte for byte).
+RECEIVER_CODE = r"""
+import base64, http.server, json, sys, threading, time
+port, out, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+lock = threading.Lock()
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"   # answers `Expect: 100-continue`, keeps connections
+
+    def body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_POST(self):
+        raw = self.body()
+        rec = {"t": time.time(), "method": self.command, "path": self.path,
+               "headers": [[k, v] for k, v in self.headers.items()],
+               "raw_b64": base64.b64encode(raw).decode()}
+        with lock:
+            with open(out, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    do_PUT = do_POST
+
+    def log_message(self, *a):
+        pass
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+srv.daemon_threads = True
+open(ready, "w").close()
+srv.serve_forever()
+"""
+
+
+class Pager:
+    """The test's webhook receiver and what it recorded."""
+
+    def __init__(self, env):
+        self.env = env
+        self.script = os.path.join(env.tmp, "pager_receiver.py")
+        self.out = os.path.join(env.tmp, "pager.jsonl")
+        self.ready = os.path.join(env.tmp, "pager.ready")
+        self.log = os.path.join(env.tmp, "pager.log")
+        self.url = "http://127.0.0.1:%d/hook" % PAGER_PORT
+        self.proc = None
+
+    def write_config(self, src):
+        """src + `receivers:` (this receiver, generic format, signed) + `routes:`,
+        checked with `pathwatch check-config`; returns the new file's path."""
+        with open(src) as f:
+            text = f.read()
+        m = re.search(r"^(receivers|routes)\s*:", text, re.M)
+        if m:
+            raise TestFailure("%s already has a top-level `%s:`; the test adds its own receiver "
+                              "and route (give a --config without them)" % (src, m.group(1)))
+        text = text.rstrip("\n") + """
+
+# ---- added by tests/integration/site_topology.py: the test's webhook receiver (in COL)
+receivers:
+  - name: {name}
+    format: generic
+    url: "{url}"
+    secret: "{secret}"
+    timeout: 2s
+routes:
+  - {{ receiver: {name}, group_wait: 1s, repeat_interval: 1h }}
+""".format(name=PAGER_RECEIVER, url=self.url, secret=PAGER_SECRET)
+        dst = os.path.join(self.env.tmp, "pathwatch.yaml")
+        with open(dst, "w") as f:
+            f.write(text)
+        os.chmod(dst, 0o644)
+        r = subprocess.run([self.env.collector_bin, "check-config", dst], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=20,
+                           env=dict(os.environ, PATHWATCH_TOKEN=TOKEN))
+        if r.returncode != 0:
+            raise TestFailure("`pathwatch check-config` rejected the configuration with the "
+                              "test's receiver (exit %d):\n%s\n--- %s (tail)\n%s"
+                              % (r.returncode, r.stdout.rstrip(), dst, tail(dst, 12)))
+        log("config %s = %s + receiver %s (generic, signed, %s) + route (group_wait 1s, "
+            "repeat_interval 1h); check-config: %s"
+            % (dst, src, PAGER_RECEIVER, self.url, r.stdout.strip().splitlines()[0]))
+        return dst
+
+    def start(self):
+        with open(self.script, "w") as f:
+            f.write(RECEIVER_CODE)
+        logf = open(self.log, "w")
+        self.proc = self.env.spawn(
+            ["ip", "netns", "exec", self.env.ns("COL"), sys.executable, "-u", self.script,
+             str(PAGER_PORT), self.out, self.ready],
+            name="pager-receiver", stdout=logf, stderr=subprocess.STDOUT)
+        logf.close()
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise TestFailure("webhook receiver exited with status %s:\n%s"
+                                  % (self.proc.returncode, tail(self.log)))
+            return os.path.exists(self.ready)
+        wait_for("webhook receiver listening on 127.0.0.1:%d in COL (pid %d)"
+                 % (PAGER_PORT, self.proc.pid), ready, timeout=10, interval=0.1)
+
+    def received(self):
+        """Every request so far, in arrival order: dicts n, t, path, headers
+        (lower-case names), raw (bytes), body (parsed JSON or None)."""
+        if self.proc is None:
+            return []
+        if self.proc.poll() is not None:
+            raise TestFailure("the webhook receiver exited with status %s:\n%s"
+                              % (self.proc.returncode, tail(self.log)))
+        try:
+            with open(self.out, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        out = []
+        for i, line in enumerate(data.split(b"\n")[:-1]):  # complete lines only
+            rec = json.loads(line)
+            raw = base64.b64decode(rec["raw_b64"])
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            out.append({"n": i + 1, "t": rec["t"], "method": rec.get("method"),
+                        "path": rec.get("path"), "raw": raw, "body": body,
+                        "headers": {k.lower(): v for k, v in rec.get("headers", [])}})
+        return out
+
+
+def pages_of(req):
+    """The alert entries of a notification ([] unless a generic payload)."""
+    b = req.get("body")
+    a = b.get("alerts") if isinstance(b, dict) else None
+    return [x for x in a if isinstance(x, dict)] if isinstance(a, list) else []
+
+
+def signature_problem(req):
+    """None if X-Pathwatch-Signature is the HMAC-SHA256 of the raw body, else why not."""
+    want = "sha256=" + hmac.new(PAGER_SECRET.encode(), req["raw"], hashlib.sha256).hexdigest()
+    got = req["headers"].get("x-pathwatch-signature")
+    if got is None:
+        return "no X-Pathwatch-Signature header"
+    if not hmac.compare_digest(got.strip().lower(), want):
+        return "X-Pathwatch-Signature %r, expected %r" % (got, want)
+    return None
+
+
+def page_brief(req, t0=None):
+    es = pages_of(req)
+    what = ", ".join("%s %s[%s] %s/%s dedup %s" % (e.get("event"), e.get("rule"), e.get("id"),
+                                                  e.get("router"), e.get("peer"),
+                                                  e.get("dedup_key")) for e in es)
+    b = req.get("body")
+    return "#%d %s%s %s status=%s: %s" % (
+        req["n"], time.strftime("%H:%M:%S", time.localtime(req["t"])),
+        ".%03d" % (req["t"] % 1 * 1000) if t0 is None else " (%+.1fs)" % (req["t"] - t0),
+        req.get("path"), b.get("status") if isinstance(b, dict) else "?",
+        what or ("body %r" % req["raw"][:200]))
+
+
+def pager_diagnostics(env, reqs, alert_id=None, why=""):
+    """Payloads as received, the delivery log and the collector's alert/notification lines."""
+    print("\n--------- pager diagnostics%s ---------" % (" (%s)" % why if why else ""), flush=True)
+    print("--- %d notification(s) received:" % len(reqs))
+    for r in reqs:
+        print(page_brief(r))
+        print("    X-Pathwatch-Signature: %s" % r["headers"].get("x-pathwatch-signature"))
+        print("    " + (jdump(r["body"], 3000) if r["body"] is not None
+                        else repr(r["raw"][:3000])).replace("\n", "\n    "))
+    try:
+        st, doc, body = env.http.try_get("/api/v1/notifications", limit=50,
+                                         alert=alert_id if alert_id else None)
+        print("--- /api/v1/notifications%s -> HTTP %s:\n%s"
+              % ("?alert=%s" % alert_id if alert_id else "", st,
+                 jdump(doc, 6000) if doc is not None else body[:3000]))
+    except TestFailure as e:
+        print("(API not reachable: %s)" % e)
+    try:
+        with open(env.collector_log, errors="replace") as f:
+            lines = [l.rstrip("\n") for l in f
+                     if re.search(r"notif|deliver|receiver|msg=\"alert |starting collector", l)]
+    except OSError as e:
+        lines = ["(%s)" % e]
+    print("--- collector log, alert / notification lines (last 40 of %d):" % len(lines))
+    print("\n".join(lines[-40:]))
+    print("-------------------------------------------", flush=True)
+
+
+class AlertPages:
+    """What the receiver got for one alert from a mark on: one trigger when it
+    fires, one resolve when it resolves, nothing else."""
+
+    def __init__(self, env, res, rule, router, peer):
+        self.env, self.res = env, res
+        self.rule, self.router, self.peer = rule, router, peer
+        self.mark = len(env.pager.received())
+        self.t_mark = time.time()
+        self.alert_id = None
+        self.trigger = None
+        self.failed = False
+        self.restart_at = None   # time.time() of a collector restart in between, if any
+
+    def since_mark(self):
+        return self.env.pager.received()[self.mark:]
+
+    def of_alert(self, reqs):
+        return [r for r in reqs if any(e.get("id") == self.alert_id for e in pages_of(r))]
+
+    def fail(self, msg):
+        self.res.fail("pager: " + msg)
+        self.failed = True
+
+    def expected_dedup(self):
+        return "pathwatch/%s|%s|%s|%s|" % (self.rule, SITE, self.router, self.peer)
+
+    def check_payload(self, req, event, status):
+        b = req["body"]
+        es = pages_of(req)
+        where = "notification #%d (%s)" % (req["n"], event)
+        if not isinstance(b, dict):
+            self.fail("%s: body is not a JSON object: %r" % (where, req["raw"][:300]))
+            return
+        probs = []
+        sig = signature_problem(req)
+        if sig:
+            probs.append(sig)
+        if req.get("path") != "/hook":
+            probs.append("path %r, expected /hook" % req.get("path"))
+        if "application/json" not in (req["headers"].get("content-type") or ""):
+            probs.append("Content-Type %r" % req["headers"].get("content-type"))
+        for k, v in (("version", "1"), ("receiver", PAGER_RECEIVER), ("status", status)):
+            if b.get(k) != v:
+                probs.append("%s %r, expected %r" % (k, b.get(k), v))
+        if not es:
+            probs.append("no alerts[]")
+        else:
+            a = es[0]
+            for k, v in (("rule", self.rule), ("event", event), ("peer", self.peer),
+                         ("router", self.router), ("site", SITE), ("id", self.alert_id),
+                         ("dedup_key", self.expected_dedup())):
+                if a.get(k) != v:
+                    probs.append("alerts[0].%s %r, expected %r" % (k, a.get(k), v))
+            if len(es) > 1:
+                probs.append("%d alerts in one notification: %s"
+                             % (len(es), ["%s[%s]" % (e.get("rule"), e.get("id")) for e in es]))
+        if probs:
+            self.fail("%s: %s" % (where, "; ".join(probs)))
+        else:
+            log("ok: pager %s: %s, signature valid" % (event, page_brief(req, self.t_mark)))
+
+    def fired(self, alert):
+        """The alert fired: exactly one trigger for it reaches the receiver."""
+        self.alert_id = alert.get("id")
+        t = time.monotonic()
+        got = []
+        while time.monotonic() - t < PAGER_WITHIN and remaining() > 0:
+            got = self.of_alert(self.since_mark())
+            if got:
+                break
+            time.sleep(0.2)
+        if not got:
+            self.fail("no notification for %s[%s] at the receiver within %.0fs of it firing"
+                      % (self.rule, self.alert_id, PAGER_WITHIN))
+        else:
+            log("ok: notification for %s[%s] at the receiver %.1fs after the alert was seen "
+                "firing" % (self.rule, self.alert_id, time.monotonic() - t))
+            trig = [r for r in got if any(e.get("id") == self.alert_id and e.get("event") == "trigger"
+                                          for e in pages_of(r))]
+            if len(got) != 1 or len(trig) != 1:
+                self.fail("%d notifications for %s[%s] right after it fired, expected exactly one "
+                          "trigger: %s" % (len(got), self.rule, self.alert_id,
+                                           [page_brief(r, self.t_mark) for r in got]))
+            if got:
+                self.trigger = got[0]
+                self.check_payload(got[0], "trigger", "firing")
+        if self.failed:
+            pager_diagnostics(self.env, self.since_mark(), self.alert_id,
+                              "scenario %s, trigger" % self.res.n)
+
+    def resolved(self):
+        """The alert resolved: exactly one resolve, same dedup_key; nothing else for it."""
+        t = time.monotonic()
+        res_reqs = []
+        while time.monotonic() - t < PAGER_WITHIN and remaining() > 0:
+            res_reqs = [r for r in self.of_alert(self.since_mark())
+                        if any(e.get("id") == self.alert_id and e.get("event") == "resolve"
+                               for e in pages_of(r))]
+            if res_reqs:
+                break
+            time.sleep(0.2)
+        if not res_reqs:
+            self.fail("no resolve for %s[%s] at the receiver within %.0fs of it resolving"
+                      % (self.rule, self.alert_id, PAGER_WITHIN))
+        else:
+            log("ok: resolve for %s[%s] at the receiver %.1fs after the alert was seen resolved; "
+                "watching %.0fs for more" % (self.rule, self.alert_id, time.monotonic() - t,
+                                             PAGER_SETTLE))
+            time.sleep(PAGER_SETTLE)
+        mine = self.of_alert(self.since_mark())
+        events = [e.get("event") for r in mine for e in pages_of(r) if e.get("id") == self.alert_id]
+        if events != ["trigger", "resolve"]:
+            extra = ""
+            if self.restart_at is not None:
+                late = [r for r in mine if r["t"] > self.restart_at and any(
+                    e.get("id") == self.alert_id and e.get("event") in ("trigger", "repeat")
+                    for e in pages_of(r))]
+                if late:
+                    extra = " (%s re-sent after the collector restart: the collector did not " \
+                            "remember it had paged this alert)" % ", ".join(
+                                "#%d %s %.1fs after the restart" % (
+                                    r["n"], pages_of(r)[0].get("event"), r["t"] - self.restart_at)
+                                for r in late)
+            self.fail("notifications for %s[%s]: events %s, expected exactly [trigger, resolve]%s: %s"
+                      % (self.rule, self.alert_id, events, extra,
+                         [page_brief(r, self.t_mark) for r in mine]))
+        if res_reqs:
+            self.check_payload(res_reqs[0], "resolve", "resolved")
+            keys = {e.get("dedup_key") for r in mine for e in pages_of(r)
+                    if e.get("id") == self.alert_id}
+            if len(keys) != 1:
+                self.fail("dedup_key changed over the alert's life: %s" % sorted(map(str, keys)))
+        # the same finding under another alert id (a new alert instead of this one)
+        other = [r for r in self.since_mark() if any(
+            e.get("id") != self.alert_id and e.get("rule") == self.rule
+            and e.get("peer") == self.peer for e in pages_of(r))]
+        if other:
+            self.fail("notifications for another %s alert on %s: %s"
+                      % (self.rule, self.peer, [page_brief(r, self.t_mark) for r in other]))
+        try:
+            with open(self.env.collector_log, errors="replace") as f:
+                if PAGER_SECRET in f.read():
+                    self.fail("the HMAC secret appears in the collector log %s"
+                              % self.env.collector_log)
+        except OSError:
+            pass
+        if self.failed:
+            pager_diagnostics(self.env, self.since_mark(), self.alert_id,
+                              "scenario %s, resolve" % self.res.n)
+
+
+def wait_delivered(env, res, alert_id=None):
+    """Until the collector has recorded every notification (and one for alert_id)
+    as delivered: a re-send after a SIGKILL is then a bug, not an allowed duplicate."""
+    def recorded():
+        rows = observe(env.http.get("/api/v1/notifications", limit=1000)).get("notifications")
+        rows = rows or []
+        undelivered = [r for r in rows if r.get("state") != "delivered"]
+        return (not undelivered and (alert_id is None or any(
+            r.get("alert_id") == alert_id for r in rows))) or None
+    try:
+        wait_for("every notification%s recorded as delivered (/api/v1/notifications)"
+                 % (" (alert %s's trigger too)" % alert_id if alert_id else ""),
+                 recorded, timeout=PAGER_WITHIN, interval=0.2)
+    except TestFailure as e:
+        res.fail("pager: notifications not recorded as delivered before the SIGKILL: %s"
+                 % str(e).splitlines()[0])
+        print(str(e), flush=True)
+
+
+def pager_quiet(env, res, mark, why):
+    """No notification at all reached the receiver since `mark`."""
+    got = env.pager.received()[mark:]
+    if got:
+        res.fail("pager: %d notification(s) reached the receiver %s: %s"
+                 % (len(got), why, [page_brief(r) for r in got]))
+        pager_diagnostics(env, got, None, "scenario %s" % res.n)
+    else:
+        log("ok: pager: nothing reached the receiver %s" % why)
+
+
+# --------------------------------------------------------------------------
 # Environment: namespaces, processes, temp dir, cleanup
 # --------------------------------------------------------------------------
 
@@ -331,6 +738,7 @@ class Env:
         self.collector_log = os.path.join(self.tmp, "collector.log")
         self.collector = None
         self.http = Http(self)
+        self.pager = Pager(self)
 
     def ns(self, key):
         return "%s-%s" % (self.tag, key)
@@ -893,13 +1301,15 @@ def check_alert_fields(res, a, rule, router, peer=None, prefix=None):
 
 
 def run_fault(env, n, title, inject, injected, undo, rule, router, peer=None, prefixes=None,
-              allowed=(), extra_check=None):
-    """Inject a fault, expect `rule` firing (router/peer/prefixes), undo, expect resolved."""
+              allowed=(), extra_check=None, paged=False):
+    """Inject a fault, expect `rule` firing (router/peer/prefixes), undo, expect resolved.
+    paged: also expect exactly one trigger and then one resolve for it at the receiver."""
     step("%s. %s" % (n, title))
     res = Result(n, title)
     http = env.http
     allowed = set(allowed) | {rule}
     seen_other = {}
+    pages = AlertPages(env, res, rule, router, peer) if paged else None
     t_inj = time.monotonic()
     inject()
     try:
@@ -928,6 +1338,10 @@ def run_fault(env, n, title, inject, injected, undo, rule, router, peer=None, pr
                     check_alert_fields(res, a, rule, router, peer, a.get("prefix"))
                 if extra_check:
                     extra_check(res, fired)
+                if pages:
+                    if len(fired) != 1:
+                        res.fail("pager: expected one %s alert, %d fire" % (rule, len(fired)))
+                    pages.fired(fired[0])
             else:
                 firing = alerts(http, "firing")
                 res.fail("no firing %s alert (router %s, peer %s, prefix %s) within %.0fs; "
@@ -964,6 +1378,8 @@ def run_fault(env, n, title, inject, injected, undo, rule, router, peer=None, pr
                     if a.get("state") != "resolved":
                         res.fail("alert %s listed under state=resolved with state %r"
                                  % (a.get("id"), a.get("state")))
+                if pages and pages.alert_id is not None:
+                    pages.resolved()
             else:
                 late = watch(env, res, allowed, seen_other, time.monotonic() + LATE_GRACE,
                              resolved)
@@ -1048,6 +1464,7 @@ def scenario_healthy(env, t_bmp):
             waiting = sorted(set(re.findall(r"waiting for [^\"]*", json.dumps(site))))
             if waiting:
                 res.fail("/api/v1/sites: rules still not deciding: %s" % waiting)
+    pager_quiet(env, res, 0, "since the collector started (site healthy)")
     if not res.ok:
         dump_alert_diagnostics(env, "scenario 0")
     return res
@@ -1114,6 +1531,8 @@ def scenario_restart(env, results_so_far):
     # ---- 5a: healthy restart
     step("5a. collector SIGKILL + restart on the same db, site healthy")
     res = Result("5a", "restart while healthy: resolved kept, nothing re-fires")
+    wait_delivered(env, res)
+    mark = len(env.pager.received())
     try:
         before = {st: alerts(http, st) for st in ("firing", "pending", "resolved")}
         log("before: %d firing, %d pending, %d resolved"
@@ -1168,6 +1587,7 @@ def scenario_restart(env, results_so_far):
                 res.note("note: no resolved alert existed before the restart to check")
         except AlertsUnavailable as e:
             res.fail("alerts API unavailable: %s" % e)
+    pager_quiet(env, res, mark, "since the restart (all paged before it recorded as delivered)")
     if not res.ok:
         dump_alert_diagnostics(env, "scenario 5a")
     out = [res]
@@ -1177,6 +1597,7 @@ def scenario_restart(env, results_so_far):
     res = Result("5b", "restart while firing: same alert stays firing, then resolves")
     allowed = {"vpn-session-down"}
     seen_other = {}
+    pages = AlertPages(env, res, "vpn-session-down", FW, VPN0)
     env.bgp("VPN0", "neighbor %s shutdown" % FW_VPN)
     t_inj = time.monotonic()
     fired = None
@@ -1187,8 +1608,11 @@ def scenario_restart(env, results_so_far):
             res.fail("vpn-session-down for %s not firing within %.0fs" % (VPN0, FIRE_WITHIN))
         else:
             log("ok: firing before the restart: %s" % brief(fired[0]))
+            pages.fired(fired[0])
+            wait_delivered(env, res, fired[0].get("id"))
     except AlertsUnavailable as e:
         res.fail("alerts API unavailable: %s" % e)
+    pages.restart_at = time.time()
     restart_and_wait(env)
     if fired:
         key = alert_key(fired[0])
@@ -1240,6 +1664,8 @@ def scenario_restart(env, results_so_far):
                 and ids <= {a.get("id") for a in alerts(http, "resolved")}) or None)
             if done:
                 log("ok: resolved %.1fs after the undo" % (time.monotonic() - t_undo))
+                if pages.alert_id is not None:
+                    pages.resolved()
             else:
                 sites_now = env.http.try_get("/api/v1/sites")[1]
                 waiting = sorted(set(re.findall(r"waiting for [^\"]*", json.dumps(sites_now))))
@@ -1274,8 +1700,10 @@ def set_er_local_pref(env, on):
 
 def test(env, results):
     http = env.http
-    step("setup: namespaces, collector, FRR routers")
+    step("setup: namespaces, webhook receiver, collector, FRR routers")
+    env.config = env.pager.write_config(env.config)
     env.setup_netns()
+    env.pager.start()
     env.start_collector()
     for key in ("MSEE", "VPN0", "VPN1", "CE1", "CE2", "FW"):
         env.start_bgpd(key, CONFIGS[key]())
@@ -1300,7 +1728,7 @@ def test(env, results):
         inject=lambda: env.bgp("VPN0", "neighbor %s shutdown" % FW_VPN),
         injected=lambda s: s.peer_state(FW, VPN0) == "down",
         undo=lambda: env.bgp("VPN0", "no neighbor %s shutdown" % FW_VPN),
-        rule="vpn-session-down", router=FW, peer=VPN0))
+        rule="vpn-session-down", router=FW, peer=VPN0, paged=True))
 
     results.append(run_fault(
         env, 3, "VPNGW1 withdraws %s (no network)" % AZURE[1],
@@ -1388,6 +1816,7 @@ def main(argv):
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(int(TEST_DEADLINE) + 20)
     aborted = None
+    pages = None
     try:
         env = Env(collector, config, keep=keep)
         log("temp dir %s" % env.tmp)
@@ -1415,10 +1844,19 @@ def main(argv):
         for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(s, signal.SIG_IGN)
         if env:
+            try:
+                pages = env.pager.received() if env.pager.proc else None
+            except Exception as e:
+                print("(webhook receiver log unreadable: %s)" % str(e).splitlines()[0])
             env.cleanup()
             log("cleaned up (processes, namespaces%s)" % ("" if keep else ", temp dir"))
     if results is None:
         return status
+    if pages is not None:
+        print("\n--- the webhook receiver got %d notification(s):" % len(pages))
+        for r in pages:
+            print("  " + page_brief(r) + ("" if signature_problem(r) is None
+                                          else "  [%s]" % signature_problem(r)))
     print("\n================ summary ================", flush=True)
     for r in results:
         print("scenario %-3s %s  %s" % (r.n, "PASS" if r.ok else "FAIL", r.title))

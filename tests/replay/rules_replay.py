@@ -286,6 +286,70 @@ def test_ack_silence_drill_and_restart(tmp):
         lab.close()
 
 
+def read_sse(port, seconds):
+    """Events seen on /api/v1/events for a while: [(event, data)]."""
+    out = []
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+    s.settimeout(0.5)
+    buf, end = b"", time.time() + seconds
+    while time.time() < end:
+        try:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        except socket.timeout:
+            pass
+    s.close()
+    text = buf.decode(errors="replace")
+    for block in text.split("\n\n"):
+        ev = [l[7:] for l in block.splitlines() if l.startswith("event: ")]
+        data = [l[6:] for l in block.splitlines() if l.startswith("data: ")]
+        if ev and data:
+            out.append((ev[0], json.loads(data[0])))
+    return out
+
+
+def test_live_events_and_metrics(tmp):
+    lab = Lab(tmp)
+    try:
+        for r in ("CE1", "CE2", "FW"):
+            lab.connect(r)
+        lab.healthy()
+        import threading
+        got = []
+        t = threading.Thread(target=lambda: got.extend(read_sse(lab.d.http_port, 6)))
+        t.start()
+        time.sleep(0.5)
+        up = fw_msgs(lab, "10.17.11.77", (bw.PEER_UP,))[0]
+        lab.send("FW", bw.peer_down(bw.header_of(up)))
+        t.join()
+        kinds = {e for e, _ in got}
+        check({"peer", "route", "alert", "site"} <= kinds, "peer, route, alert and site events arrive live", sorted(kinds))
+        check(any(e == "peer" and d["address"] == "10.17.11.77" and d["state"] == "down" for e, d in got),
+              "the peer event says which peer went down", got[:5])
+        check(any(e == "route" and d["action"] == "withdraw" and d["peer"] == "10.17.11.77" for e, d in got),
+              "route withdraws are streamed", [x for x in got if x[0] == "route"][:3])
+        check(any(e == "alert" and d["rule"] == "vpn-session-down" and d["state"] in ("pending", "firing") for e, d in got),
+              "the alert transition is streamed", [x for x in got if x[0] == "alert"])
+        with urllib.request.urlopen(f"http://127.0.0.1:{lab.d.http_port}/metrics", timeout=10) as r:
+            ctype, text = r.headers["Content-Type"], r.read().decode()
+        check(ctype.startswith("text/plain") and "version=0.0.4" in ctype, "Prometheus text format", ctype)
+        for needle in ('pathwatch_bmp_messages_total{router="FW",type="route_monitoring"}',
+                       'pathwatch_routes{router="FW",peer="10.17.11.76",view="post-policy"} 2',
+                       "pathwatch_history_rows_total", "pathwatch_store_queue_depth", "pathwatch_store_batch_seconds_total",
+                       'pathwatch_alerts{state="firing"}', 'pathwatch_parse_errors_total{router="CE1",kind="update_errors"} 0',
+                       'pathwatch_http_requests_total{endpoint="/api/v1/sites",status="200"}'):
+            check(needle in text, f"/metrics has {needle}", text[:3000])
+        with urllib.request.urlopen(f"http://127.0.0.1:{lab.d.http_port}/", timeout=10) as r:
+            check(r.status == 200 and r.headers["Content-Type"].startswith("text/html"), "the dashboard is served at /")
+        code, body = lab.d.get_status("/static/../../../etc/passwd")
+        check(code == 404, "static files cannot be escaped with ..", body)
+    finally:
+        lab.close()
+
+
 def test_failover_observed_and_slow(tmp):
     lab = Lab(tmp)
     try:
@@ -330,4 +394,5 @@ if __name__ == "__main__":
         ("Adj-RIB-Out (RFC 8671): advert missing, more specific over VPN", test_adj_rib_out_rules),
         ("acknowledge, silence, drill, and a kill -9 restart", test_ack_silence_drill_and_restart),
         ("failover observed, failback, and a failed failover", test_failover_observed_and_slow),
+        ("live events (SSE), /metrics, the dashboard's files", test_live_events_and_metrics),
     ]))
