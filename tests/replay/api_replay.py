@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+import bmpwriter as bw
 from pwtest import Daemon, Failure, check, run_tests, wait_for
 
 PW, FIX = sys.argv[1], sys.argv[2]
@@ -32,14 +33,8 @@ def replay(db, name, router=None):
 
 
 def messages(name):
-    """Splits a capture into its BMP messages (common header length)."""
-    data = open(fixture(name), "rb").read()
-    out, off = [], 0
-    while off < len(data):
-        (length,) = struct.unpack(">I", data[off + 1:off + 5])
-        out.append(data[off:off + length])
-        off += length
-    return out
+    """A capture's BMP messages."""
+    return bw.split(open(fixture(name), "rb").read())
 
 
 def send(daemon, chunks, keep_open=False):
