@@ -529,7 +529,8 @@ def pager_diagnostics(env, reqs, alert_id=None, why=""):
     try:
         with open(env.collector_log, errors="replace") as f:
             lines = [l.rstrip("\n") for l in f
-                     if re.search(r"notif|deliver|receiver|msg=\"alert |starting collector", l)]
+                     if re.search(r"msg=\"(alert |notification|undelivered|monitoring sites)"
+                                  r"|starting collector", l)]
     except OSError as e:
         lines = ["(%s)" % e]
     print("--- collector log, alert / notification lines (last 40 of %d):" % len(lines))
@@ -656,9 +657,9 @@ class AlertPages:
                     e.get("id") == self.alert_id and e.get("event") in ("trigger", "repeat")
                     for e in pages_of(r))]
                 if late:
-                    extra = " (%s re-sent after the collector restart: the collector did not " \
-                            "remember it had paged this alert)" % ", ".join(
-                                "#%d %s %.1fs after the restart" % (
+                    extra = " (re-sent after the collector restart, which did not remember " \
+                            "it had paged this alert: %s)" % ", ".join(
+                                "#%d %s %.1fs after the SIGKILL" % (
                                     r["n"], pages_of(r)[0].get("event"), r["t"] - self.restart_at)
                                 for r in late)
             self.fail("notifications for %s[%s]: events %s, expected exactly [trigger, resolve]%s: %s"
