@@ -78,7 +78,7 @@ class Receiver:
             return [r for r in self.requests if r["path"] == path]
 
 
-def config(rcv):
+def config(rcv, repeat="1h"):
     url = f"http://127.0.0.1:{rcv.port}"
     return SITE + f"""
 receivers:
@@ -87,7 +87,7 @@ receivers:
   - {{ name: pd, format: pagerduty, url: "{url}/pd", routing_key: {PD_KEY}, timeout: 2s }}
   - {{ name: slack, format: slack, url: "{url}/slack", timeout: 2s }}
 routes:
-  - {{ receiver: generic, match: {{ site: lab }}, continue: true, group_wait: 1s }}
+  - {{ receiver: generic, match: {{ site: lab }}, continue: true, group_wait: 1s, repeat_interval: {repeat} }}
   - {{ receiver: am, continue: true, group_wait: 1s }}
   - {{ receiver: pd, match: {{ severity: warning }}, continue: true, group_wait: 0s }}
   - {{ receiver: slack, group_wait: 1s }}
@@ -95,11 +95,11 @@ routes:
 
 
 class NLab(Lab):
-    def __init__(self, tmp, rcv, db=None):
+    def __init__(self, tmp, rcv, db=None, repeat="1h"):
         self.rcv = rcv
         import rules_replay
         saved = rules_replay.SITE
-        rules_replay.SITE = config(rcv)
+        rules_replay.SITE = config(rcv, repeat)
         try:
             super().__init__(tmp, db)
         finally:
@@ -281,10 +281,32 @@ def test_flap_inside_hold_sends_nothing(tmp):
         rcv.stop()
 
 
+def test_repeat_while_firing_and_silence(tmp):
+    rcv = Receiver().start()
+    lab = NLab(tmp, rcv, repeat="2s")
+    try:
+        lab.up()
+        lab.vpn_down()
+        lab.wait_alert("firing", rule="vpn-session-down", peer="10.17.11.77")
+        vpn = lambda: [e for e, k in events(rcv.got("/generic"), "generic") if "vpn-session-down" in k]
+        wait_for(lambda: vpn()[:3] == ["trigger", "repeat", "repeat"], 15, "repeats every 2 s while firing")
+        # a silence stops the repeats
+        code, s_ = lab.post("/api/v1/silences", {"matchers": {"rule": "vpn-session-down"}, "duration": "1h"})
+        check(code == 201, "silence created", s_)
+        time.sleep(1)
+        n = len(vpn())
+        time.sleep(4.5)
+        check(len(vpn()) == n, "no repeat while silenced", vpn())
+    finally:
+        lab.close()
+        rcv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([
         ("each payload format, field by field; ack; resolve; test button; no secrets", test_formats_field_by_field),
         ("500s retried in order, 429 Retry-After, 400 failed and alerted", test_retries_errors_and_order),
         ("receiver down, collector killed with -9, restarted: delivered", test_receiver_down_and_kill9),
         ("a blip shorter than for: sends nothing", test_flap_inside_hold_sends_nothing),
+        ("repeat_interval while firing; a silence stops the repeats", test_repeat_while_firing_and_silence),
     ]))
