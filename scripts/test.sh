@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds (installing what is missing, test tools included) and runs every
 # test suite: unit, fuzz-replay, integration (real FRR routers in network
-# namespaces: needs root), then unit and fuzz-replay again under ASan,
+# namespaces: needs root), then unit, fuzz-replay and the daemon tests over
+# TCP (api, rules, notify replay) again under ASan,
 # UBSan and LeakSanitizer. Ends with the line "N passed, N failed"; a
 # skipped test counts as failed (nothing is skipped silently).
 set -u
@@ -17,7 +18,7 @@ if [ ! -f build-asan/build.ninja ]; then
 fi
 ninja -C build-asan >/dev/null &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --suite unit --suite fuzz-replay --print-errorlogs
+	meson test -C build-asan --suite unit --suite fuzz-replay api-replay rules-replay notify-replay --print-errorlogs
 python3 - "$top/build/meson-logs/testlog.json" "$top/build-asan/meson-logs/testlog.json" <<'PY'
 import json, sys
 passed = failed = skipped = 0

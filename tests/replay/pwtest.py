@@ -101,6 +101,13 @@ class Daemon:
                 self.proc.wait()
         if self.proc:
             self.log.close()
+            # under ASan/UBSan/LSan builds: a report in the log is a failure
+            with open(self.log_path, errors="replace") as f:
+                text = f.read()
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                if marker in text:
+                    i = text.index(marker)
+                    raise Failure(f"sanitizer report in the collector's log:\n{text[max(0, i - 200):i + 3000]}")
         return self.proc.returncode if self.proc else None
 
     def log_tail(self, n=40):
