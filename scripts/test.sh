@@ -18,7 +18,7 @@ if [ ! -f build-asan/build.ninja ]; then
 fi
 ninja -C build-asan >/dev/null &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --suite unit --suite fuzz-replay api-replay rules-replay notify-replay --print-errorlogs
+	meson test -C build-asan --suite unit --suite fuzz-replay --suite daemon --print-errorlogs
 python3 - "$top/build/meson-logs/testlog.json" "$top/build-asan/meson-logs/testlog.json" <<'PY'
 import json, sys
 passed = failed = skipped = 0
