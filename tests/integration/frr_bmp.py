@@ -22,19 +22,18 @@ Python 3 standard library only.
 
 import json
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
 
-SKIP = 77
+import nslab
+from nslab import (BGPD, VTYSH, TestFailure, flat_asns, frr_bmp_uptimes, jdump, log,
+                   norm_communities, observe, require, route_key, step, tail, wait_for,
+                   wait_settled)
+
 TEST_DEADLINE = 240.0  # seconds, whole test
+nslab.configure(deadline=TEST_DEADLINE)
 
-BGPD = os.environ.get("FRR_BGPD", "/usr/lib/frr/bgpd")
-VTYSH = os.environ.get("FRR_VTYSH", shutil.which("vtysh") or "/usr/bin/vtysh")
 BMP_PORT = 11019
 HTTP_PORT = 18080
 N_ADDR = "10.99.0.1"
@@ -50,315 +49,17 @@ N_COMMUNITY = "65002:100"   # set by N on export -> in pre- and post-policy
 R_COMMUNITY = "65001:200"   # added by R's import policy -> post-policy only
 R_MED = 50                  # set by R's import policy -> post-policy only
 
-T0 = time.monotonic()
-
-
-class TestFailure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def log(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def step(msg):
-    print("", flush=True)
-    log("== " + msg)
-
-
-def jdump(obj, limit=6000):
-    s = json.dumps(obj, indent=1, sort_keys=True)
-    if len(s) > limit:
-        s = s[:limit] + "\n... (%d more characters)" % (len(s) - limit)
-    return s
-
 
 # --------------------------------------------------------------------------
-# HTTP helper running inside the router namespace
+# Environment: namespaces, processes, temp dir, cleanup (see nslab.py)
 # --------------------------------------------------------------------------
 
-HELPER_CODE = r"""
-import json, sys, urllib.request, urllib.error
-for line in sys.stdin:
-    req = json.loads(line)
-    try:
-        with urllib.request.urlopen(req["url"], timeout=req.get("timeout", 5)) as r:
-            out = {"status": r.status, "body": r.read().decode("utf-8", "replace")}
-    except urllib.error.HTTPError as e:
-        out = {"status": e.code, "body": e.read().decode("utf-8", "replace")}
-    except Exception as e:
-        out = {"error": "%s: %s" % (type(e).__name__, e)}
-    sys.stdout.write(json.dumps(out) + "\n")
-    sys.stdout.flush()
-"""
-
-
-class Http:
-    def __init__(self, env):
-        self.env = env
-        self.proc = None
-
-    def _start(self):
-        self.proc = self.env.spawn(
-            [
-                "ip", "netns", "exec", self.env.ns_r,
-                sys.executable, "-u", "-c", HELPER_CODE,
-            ],
-            name="http-helper",
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-
-    def raw(self, path, timeout=5):
-        """Return (status, body) or raise OSError-like RuntimeError on transport error."""
-        url = "http://127.0.0.1:%d%s" % (HTTP_PORT, path)
-        for _ in range(2):
-            if self.proc is None or self.proc.poll() is not None:
-                self._start()
-            try:
-                self.proc.stdin.write(json.dumps({"url": url, "timeout": timeout}) + "\n")
-                self.proc.stdin.flush()
-                line = self.proc.stdout.readline()
-            except (BrokenPipeError, OSError):
-                line = ""
-            if line:
-                break
-            self.env.stop_proc(self.proc)
-            self.proc = None
-        else:
-            raise RuntimeError("HTTP helper in namespace died")
-        res = json.loads(line)
-        if "error" in res:
-            raise RuntimeError(res["error"])
-        return res["status"], res["body"]
-
-    def get(self, path, **params):
-        q = {k: v for k, v in params.items() if v is not None}
-        if q:
-            path = path + "?" + urllib.parse.urlencode(q)
-        try:
-            status, body = self.raw(path)
-        except RuntimeError as e:
-            c = self.env.collector
-            state = "still running" if c and c.poll() is None else \
-                "collector has exited with status %s" % (c.returncode if c else None)
-            raise TestFailure("GET %s failed: %s (%s)" % (path, e, state))
-        if status != 200:
-            raise TestFailure("GET %s -> HTTP %s\n%s" % (path, status, body[:3000]))
-        try:
-            return json.loads(body)
-        except ValueError:
-            raise TestFailure("GET %s -> invalid JSON:\n%s" % (path, body[:3000]))
-
-    def get_all(self, path, key, **params):
-        """Follow `next` cursors; return the concatenated list under `key`."""
-        items = []
-        cursor = None
-        for _ in range(100):
-            p = dict(params)
-            p.setdefault("limit", 500)
-            if cursor is not None:
-                p["cursor"] = cursor
-            doc = self.get(path, **p)
-            if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
-                raise TestFailure("GET %s: expected object with list %r, got:\n%s"
-                                  % (path, key, jdump(doc)))
-            items.extend(doc[key])
-            cursor = doc.get("next")
-            if cursor in (None, "", False):
-                return items
-        raise TestFailure("GET %s: more than 100 pages, cursor loop?" % path)
-
-
-# --------------------------------------------------------------------------
-# Environment: namespaces, processes, temp dir, cleanup
-# --------------------------------------------------------------------------
-
-class Env:
+class Env(nslab.TwoRouterLab):
     def __init__(self, collector, keep=False):
-        self.collector_bin = collector
-        self.keep = keep
-        tag = "pwt%d" % os.getpid()
-        self.ns_r = tag + "-R"
-        self.ns_n = tag + "-N"
-        self.veth_r = tag + "r"
-        self.veth_n = tag + "n"
-        self.namespaces = []
-        self.procs = []  # (name, Popen)
-        self.tmp = tempfile.mkdtemp(prefix="pwt%d-" % os.getpid())
-        os.chmod(self.tmp, 0o755)
-        self.db = os.path.join(self.tmp, "pathwatch.db")
-        self.collector_log = os.path.join(self.tmp, "collector.log")
-        self.collector = None
-        self.http = Http(self)
-
-    # ---- processes
-    def spawn(self, argv, name, **kw):
-        kw.setdefault("stdin", subprocess.DEVNULL)
-        p = subprocess.Popen(argv, start_new_session=True, **kw)
-        self.procs.append((name, p))
-        return p
-
-    def stop_proc(self, p, sig=signal.SIGTERM, timeout=5.0):
-        """Stop one process we started, by PID. Returns its exit status."""
-        if p.poll() is None:
-            try:
-                os.kill(p.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.kill(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait(5)
-        for stream in (p.stdin, p.stdout, p.stderr):
-            if stream:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        self.procs = [(n, q) for (n, q) in self.procs if q is not p]
-        return p.returncode
-
-    # ---- commands
-    def run(self, argv, check=True, timeout=20):
-        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
-        if check and r.returncode != 0:
-            raise TestFailure("command failed (%d): %s\n%s"
-                              % (r.returncode, " ".join(argv), r.stdout))
-        return r
-
-    def vtysh(self, router, *cmds):
-        argv = [VTYSH, "--vty_socket", os.path.join(self.tmp, router)]
-        for c in cmds:
-            argv += ["-c", c]
-        r = self.run(argv, check=False)
-        bad = [l for l in r.stdout.splitlines()
-               if l.startswith("%") or "Unknown command" in l or "No such command" in l]
-        if r.returncode != 0 or bad:
-            raise TestFailure("vtysh on %s failed (rc=%d): %s\n%s"
-                              % (router, r.returncode, cmds, r.stdout))
-        return r.stdout
-
-    # ---- topology
-    def setup_netns(self):
-        r = self.run(["ip", "netns", "add", self.ns_r], check=False)
-        if r.returncode != 0:
-            raise Skip("cannot create a network namespace (need root / CAP_NET_ADMIN "
-                       "and CAP_SYS_ADMIN): `ip netns add` said: %s" % r.stdout.strip())
-        self.namespaces.append(self.ns_r)
-        self.run(["ip", "netns", "add", self.ns_n])
-        self.namespaces.append(self.ns_n)
-        self.run(["ip", "link", "add", self.veth_r, "type", "veth", "peer", "name", self.veth_n])
-        try:
-            self.run(["ip", "link", "set", self.veth_r, "netns", self.ns_r])
-            self.run(["ip", "link", "set", self.veth_n, "netns", self.ns_n])
-        except TestFailure:
-            self.run(["ip", "link", "del", self.veth_r], check=False)
-            raise
-        for ns, dev, addr in ((self.ns_r, self.veth_r, R_ADDR), (self.ns_n, self.veth_n, N_ADDR)):
-            self.run(["ip", "-n", ns, "link", "set", "lo", "up"])
-            self.run(["ip", "-n", ns, "addr", "add", addr + "/30", "dev", dev])
-            self.run(["ip", "-n", ns, "link", "set", dev, "up"])
-        log("namespaces %s, %s; veth %s(%s) <-> %s(%s)"
-            % (self.ns_n, self.ns_r, self.veth_n, N_ADDR, self.veth_r, R_ADDR))
-
-    def start_bgpd(self, router, ns, config):
-        d = os.path.join(self.tmp, router)
-        os.makedirs(d, exist_ok=True)
-        os.chmod(d, 0o755)
-        conf = os.path.join(d, "bgpd.conf")
-        with open(conf, "w") as f:
-            f.write(config)
-        common = [BGPD, "-Z", "-S", "-M", "bmp", "-f", conf]
-        # bgpd -C exits 0 even on bad lines; look at its output instead.
-        r = self.run(common + ["-C"], check=False)
-        if r.returncode != 0 or "No such command" in r.stdout or "rror" in r.stdout:
-            raise TestFailure("bgpd rejected config for %s:\n%s\n--- config ---\n%s"
-                              % (router, r.stdout, config))
-        out = open(os.path.join(d, "bgpd.out"), "w")
-        p = self.spawn(
-            ["ip", "netns", "exec", ns] + common + [
-                "-i", os.path.join(d, "bgpd.pid"),
-                "--vty_socket", d,
-                "-P", "0",                       # no vty TCP port
-                "--log", "file:" + os.path.join(d, "bgpd.log"),
-            ],
-            name="bgpd-" + router,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        out.close()
-        sock = os.path.join(d, "bgpd.vty")
-
-        def vty_ready():
-            if p.poll() is not None:
-                raise TestFailure("bgpd %s exited with status %s:\n%s\n%s"
-                                  % (router, p.returncode, tail(os.path.join(d, "bgpd.out")),
-                                     tail(os.path.join(d, "bgpd.log"))))
-            return os.path.exists(sock)
-
-        wait_for("bgpd %s vty socket" % router, vty_ready, timeout=15)
-        log("bgpd %s started (pid %d) in %s" % (router, p.pid, ns))
-        return p
-
-    def start_collector(self):
-        with open(self.collector_log, "a") as f:
-            f.write("\n===== pathwatch-test: starting collector at %s =====\n" % time.ctime())
-        logf = open(self.collector_log, "a")
-        argv = [
-            "ip", "netns", "exec", self.ns_r, self.collector_bin,
-            "--bmp-listen", "127.0.0.1:%d" % BMP_PORT,
-            "--http-listen", "127.0.0.1:%d" % HTTP_PORT,
-            "--db", self.db,
-        ]
-        self.collector = self.spawn(argv, name="collector", stdout=logf, stderr=logf, cwd=self.tmp)
-        logf.close()
-        p = self.collector
-
-        def ready():
-            if p.poll() is not None:
-                raise TestFailure("collector exited with status %s during startup" % p.returncode)
-            try:
-                st, body = self.http.raw("/api/v1/status", timeout=2)
-            except RuntimeError:
-                return False
-            return st == 200
-
-        wait_for("collector HTTP API to answer", ready, timeout=20, interval=0.2)
-        log("collector running (pid %d): %s" % (p.pid, " ".join(argv[4:])))
-
-    def cleanup(self):
-        for name, p in list(reversed(self.procs)):
-            try:
-                self.stop_proc(p)
-            except Exception as e:  # keep going
-                print("cleanup: stopping %s (pid %d): %s" % (name, p.pid, e), flush=True)
-        for ns in reversed(self.namespaces):
-            r = subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-            if r.returncode != 0:
-                print("cleanup: ip netns del %s: %s" % (ns, r.stdout.strip()), flush=True)
-        self.namespaces = []
-        if self.keep:
-            print("keeping temp dir %s" % self.tmp, flush=True)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        super().__init__("pwt", collector, keep, bmp_port=BMP_PORT, http_port=HTTP_PORT)
 
     def diagnostics(self):
-        print("\n---------------- diagnostics ----------------", flush=True)
-        print("--- collector log (tail): %s" % self.collector_log)
-        print(tail(self.collector_log, 60))
+        super().diagnostics()
         for router in ("R", "N"):
             print("--- bgpd %s log (tail)" % router)
             print(tail(os.path.join(self.tmp, router, "bgpd.log"), 25))
@@ -371,45 +72,6 @@ class Env:
             except Exception as e:
                 print("(vtysh %s failed: %s)" % (router, e))
         sys.stdout.flush()
-
-
-def tail(path, n=40):
-    try:
-        with open(path, "r", errors="replace") as f:
-            lines = f.readlines()
-    except OSError as e:
-        return "(cannot read %s: %s)" % (path, e)
-    return "".join(lines[-n:]).rstrip("\n")
-
-
-def wait_for(what, fn, timeout, interval=0.3):
-    """Poll fn() until it returns a truthy value; TestFailure on timeout.
-
-    fn may raise TestFailure to abort at once; it records what it last saw
-    with observe(x) so that the observation is printed on timeout."""
-    deadline = time.monotonic() + timeout
-    wait_for.last = None
-    start = time.monotonic()
-    while True:
-        if time.monotonic() - T0 > TEST_DEADLINE:
-            raise TestFailure("test exceeded its overall deadline of %ds while waiting for %s"
-                              % (TEST_DEADLINE, what))
-        v = fn()
-        if v:
-            log("ok: %s (%.1fs)" % (what, time.monotonic() - start))
-            return v
-        if time.monotonic() >= deadline:
-            msg = "timed out after %.0fs waiting for %s" % (timeout, what)
-            if wait_for.last is not None:
-                last = wait_for.last
-                msg += "\nlast observation:\n" + (last if isinstance(last, str) else jdump(last))
-            raise TestFailure(msg)
-        time.sleep(interval)
-
-
-def observe(x):
-    wait_for.last = x
-    return x
 
 
 # --------------------------------------------------------------------------
@@ -475,54 +137,6 @@ exit
 # Helpers for assertions
 # --------------------------------------------------------------------------
 
-def flat_asns(as_path):
-    out = []
-    if isinstance(as_path, (list, tuple)):
-        for x in as_path:
-            out.extend(flat_asns(x))
-    elif isinstance(as_path, dict):
-        for v in as_path.values():
-            out.extend(flat_asns(v))
-    elif isinstance(as_path, int):
-        out.append(as_path)
-    elif isinstance(as_path, str):
-        for tok in as_path.replace("{", " ").replace("}", " ").replace(",", " ").split():
-            if tok.isdigit():
-                out.append(int(tok))
-    return out
-
-
-def norm_communities(c):
-    out = set()
-    if c is None:
-        return out
-    if isinstance(c, str):
-        return set(c.split())
-    for x in c:
-        if isinstance(x, str):
-            out.add(x)
-        elif isinstance(x, int):
-            out.add("%d:%d" % (x >> 16, x & 0xFFFF))
-        elif isinstance(x, (list, tuple)) and len(x) == 2:
-            out.add("%s:%s" % (x[0], x[1]))
-        elif isinstance(x, dict):
-            a = x.get("asn", x.get("high"))
-            v = x.get("value", x.get("low"))
-            out.add("%s:%s" % (a, v))
-    return out
-
-
-def require(cond, msg, data=None):
-    if not cond:
-        if data is not None:
-            msg += "\n" + (data if isinstance(data, str) else jdump(data))
-        raise TestFailure(msg)
-
-
-def route_key(r):
-    return (r.get("router"), r.get("peer"), r.get("view"), r.get("prefix"), r.get("path_id"))
-
-
 def route_fingerprint(r):
     return (route_key(r), tuple(flat_asns(r.get("as_path"))), r.get("next_hop"),
             r.get("med"), r.get("local_pref"),
@@ -537,11 +151,11 @@ def test(env):
     http = env.http
 
     step("1. setup: namespaces, collector, FRR routers")
-    env.setup_netns()
+    env.setup_netns(R_ADDR, N_ADDR)
     env.start_collector()
-    env.start_bgpd("N", env.ns_n, n_config())
+    env.start_bgpd("N", n_config())
     t_router = time.monotonic()
-    env.start_bgpd("R", env.ns_r, r_config())
+    env.start_bgpd("R", r_config())
 
     # ---------------------------------------------------------------- 1
     step("2. router connects: routers / peers / RIB populated")
@@ -755,42 +369,6 @@ def test(env):
                     "came back" % (v, p), ev)
 
 
-def wait_settled(env, extra=3.0):
-    """Wait until the store has committed everything, then a bit more, then again."""
-    def pending_zero():
-        st = observe(env.http.get("/api/v1/status"))
-        return st.get("store_pending") == 0
-
-    wait_for("store_pending == 0", pending_zero, timeout=20)
-    time.sleep(extra)
-    wait_for("store_pending == 0 (again, after %.0fs)" % extra, pending_zero, timeout=20)
-    return env.http.get("/api/v1/status")
-
-
-def frr_bmp_uptimes(show_bmp):
-    """Uptimes (seconds) of the connected clients listed by FRR 8.4 `show bmp`."""
-    ups = []
-    in_clients = False
-    for line in show_bmp.splitlines():
-        if "connected clients" in line:
-            in_clients = True
-            continue
-        if not in_clients:
-            continue
-        f = line.split()
-        if len(f) >= 2 and ":" in f[0] and not f[0].startswith("-"):
-            t = f[1]
-            try:
-                if t.count(":") == 2:          # HH:MM:SS
-                    h, m, sec = (int(x) for x in t.split(":"))
-                    ups.append(h * 3600 + m * 60 + sec)
-                else:                          # e.g. 1d02h03m: long enough
-                    ups.append(10 ** 6)
-            except ValueError:
-                pass
-    return ups
-
-
 def rib_of(http):
     """{(view, prefix): fingerprint} of every route of router R1 / peer N."""
     return {(r.get("view"), r.get("prefix")): route_fingerprint(r)
@@ -816,14 +394,7 @@ def restart_check(env, n, sig, present, during_down=None, expect=None):
     rib0 = rib_of(http)
     log("before: status=%s" % json.dumps(st0, sort_keys=True))
 
-    p = env.collector
-    os.kill(p.pid, sig)
-    try:
-        rc = p.wait(15)
-    except subprocess.TimeoutExpired:
-        raise TestFailure("collector did not exit within 15s of %s" % signame)
-    env.stop_proc(p)
-    log("collector (pid %d) exited with status %s" % (p.pid, rc))
+    rc = env.kill_collector(sig)
     if sig == signal.SIGTERM:
         require(rc == 0, "collector should exit with status 0 on SIGTERM, got %s" % rc)
     if during_down:
@@ -898,84 +469,11 @@ def restart_check(env, n, sig, present, during_down=None, expect=None):
 # --------------------------------------------------------------------------
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    keep = "--keep" in argv[1:]
-    if len(args) != 1:
-        print("usage: %s PATH/TO/pathwatch [--keep]" % argv[0], file=sys.stderr)
-        return 2
-    collector = os.path.abspath(args[0])
-    strict = os.environ.get("PATHWATCH_REQUIRE_INTEGRATION") == "1"
-
-    def skip(why):
-        print("SKIP: " + why, flush=True)
-        if strict:
-            print("FAIL: PATHWATCH_REQUIRE_INTEGRATION=1, so a skip counts as a failure")
-            return 1
-        return SKIP
-
-    if not (os.path.isfile(collector) and os.access(collector, os.X_OK)):
-        print("FAIL: collector binary %s does not exist or is not executable" % collector)
-        return 1
-    for tool, what in ((BGPD, "FRR bgpd (apt-get install frr)"),
-                       (VTYSH, "FRR vtysh (apt-get install frr)")):
-        if not os.access(tool, os.X_OK):
-            return skip("%s not found at %s" % (what, tool))
-    if not shutil.which("ip"):
-        return skip("iproute2 `ip` not found")
-    if os.geteuid() != 0:
-        return skip("needs root (CAP_NET_ADMIN/CAP_SYS_ADMIN) to create network namespaces")
-    log("using %s, %s, collector %s" % (BGPD, VTYSH, collector))
-
-    env = None
-    status = 1
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-
-    signal.signal(signal.SIGINT, on_signal)   # also when started with SIGINT ignored
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-
-    def on_alarm(signum, frame):
-        raise TestFailure("hard deadline of %ds exceeded (something hung)" % (TEST_DEADLINE + 30))
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(int(TEST_DEADLINE) + 30)
-    try:
-        env = Env(collector, keep=keep)
-        log("temp dir %s" % env.tmp)
-        test(env)
-        print("", flush=True)
-        log("PASS: all FRR/BMP integration checks passed")
-        print("1 passed, 0 failed", flush=True)
-        status = 0
-    except Skip as e:
-        status = skip(str(e))
-    except TestFailure as e:
-        print("\nFAIL: %s" % e, flush=True)
-        if env:
-            env.diagnostics()
-        print("0 passed, 1 failed", flush=True)
-        status = 1
-    except KeyboardInterrupt as e:
-        print("\nINTERRUPTED (%s), cleaning up" % (e or "Ctrl-C"), flush=True)
-        status = 130
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        if env:
-            env.diagnostics()
-        print("0 passed, 1 failed", flush=True)
-        status = 1
-    finally:
-        signal.alarm(0)
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
-        if env:
-            env.cleanup()
-            log("cleaned up (processes, namespaces%s)"
-                % ("" if keep else ", temp dir"))
-    return status
+    return nslab.run_main(argv, ((BGPD, "FRR bgpd (apt-get install frr)"),
+                                 (VTYSH, "FRR vtysh (apt-get install frr)")),
+                          lambda collector: "using %s, %s, collector %s" % (BGPD, VTYSH, collector),
+                          Env, test, "all FRR/BMP integration checks passed",
+                          TEST_DEADLINE + 30)
 
 
 if __name__ == "__main__":

@@ -32,12 +32,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
 
-SKIP = 77
+import nslab
+from nslab import (TestFailure, flat_asns, jdump, log, norm_communities, observe, require,
+                   route_key, step, tail, wait_for, wait_settled)
+
 TEST_DEADLINE = 240.0  # seconds, whole test
+nslab.configure(deadline=TEST_DEADLINE)
 
 GOBGPD = os.environ.get("GOBGPD", shutil.which("gobgpd") or "/usr/bin/gobgpd")
 GOBGP = os.environ.get("GOBGP", shutil.which("gobgp") or "/usr/bin/gobgp")
@@ -68,32 +70,6 @@ STATS_TIMEOUT = int(os.environ.get("GOBGP_BMP_STATISTICS_TIMEOUT", "15"))
 # s to wait for GoBGP to reconnect after a collector restart (needs <= 2 x STATS_TIMEOUT)
 RECONNECT_TIMEOUT = 2 * STATS_TIMEOUT + 15 if STATS_TIMEOUT else 60
 
-T0 = time.monotonic()
-
-
-class TestFailure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def log(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def step(msg):
-    print("", flush=True)
-    log("== " + msg)
-
-
-def jdump(obj, limit=6000):
-    s = json.dumps(obj, indent=1, sort_keys=True)
-    if len(s) > limit:
-        s = s[:limit] + "\n... (%d more characters)" % (len(s) - limit)
-    return s
-
 
 def peer_of(view):
     """The peer address under which a route of `view` appears."""
@@ -101,174 +77,18 @@ def peer_of(view):
 
 
 # --------------------------------------------------------------------------
-# HTTP helper running inside the router namespace
+# Environment: namespaces, processes, temp dir, cleanup (see nslab.py)
 # --------------------------------------------------------------------------
 
-HELPER_CODE = r"""
-import json, sys, urllib.request, urllib.error
-for line in sys.stdin:
-    req = json.loads(line)
-    try:
-        with urllib.request.urlopen(req["url"], timeout=req.get("timeout", 5)) as r:
-            out = {"status": r.status, "body": r.read().decode("utf-8", "replace")}
-    except urllib.error.HTTPError as e:
-        out = {"status": e.code, "body": e.read().decode("utf-8", "replace")}
-    except Exception as e:
-        out = {"error": "%s: %s" % (type(e).__name__, e)}
-    sys.stdout.write(json.dumps(out) + "\n")
-    sys.stdout.flush()
-"""
-
-
-class Http:
-    def __init__(self, env):
-        self.env = env
-        self.proc = None
-
-    def _start(self):
-        self.proc = self.env.spawn(
-            [
-                "ip", "netns", "exec", self.env.ns_r,
-                sys.executable, "-u", "-c", HELPER_CODE,
-            ],
-            name="http-helper",
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-
-    def raw(self, path, timeout=5):
-        """Return (status, body) or raise RuntimeError on a transport error."""
-        url = "http://127.0.0.1:%d%s" % (HTTP_PORT, path)
-        for _ in range(2):
-            if self.proc is None or self.proc.poll() is not None:
-                self._start()
-            try:
-                self.proc.stdin.write(json.dumps({"url": url, "timeout": timeout}) + "\n")
-                self.proc.stdin.flush()
-                line = self.proc.stdout.readline()
-            except (BrokenPipeError, OSError):
-                line = ""
-            if line:
-                break
-            self.env.stop_proc(self.proc)
-            self.proc = None
-        else:
-            raise RuntimeError("HTTP helper in namespace died")
-        res = json.loads(line)
-        if "error" in res:
-            raise RuntimeError(res["error"])
-        return res["status"], res["body"]
-
-    def get(self, path, **params):
-        q = {k: v for k, v in params.items() if v is not None}
-        if q:
-            path = path + "?" + urllib.parse.urlencode(q)
-        try:
-            status, body = self.raw(path)
-        except RuntimeError as e:
-            c = self.env.collector
-            state = "still running" if c and c.poll() is None else \
-                "collector has exited with status %s" % (c.returncode if c else None)
-            raise TestFailure("GET %s failed: %s (%s)" % (path, e, state))
-        if status != 200:
-            raise TestFailure("GET %s -> HTTP %s\n%s" % (path, status, body[:3000]))
-        try:
-            return json.loads(body)
-        except ValueError:
-            raise TestFailure("GET %s -> invalid JSON:\n%s" % (path, body[:3000]))
-
-    def get_all(self, path, key, **params):
-        """Follow `next` cursors; return the concatenated list under `key`."""
-        items = []
-        cursor = None
-        for _ in range(100):
-            p = dict(params)
-            p.setdefault("limit", 500)
-            if cursor is not None:
-                p["cursor"] = cursor
-            doc = self.get(path, **p)
-            if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
-                raise TestFailure("GET %s: expected object with list %r, got:\n%s"
-                                  % (path, key, jdump(doc)))
-            items.extend(doc[key])
-            cursor = doc.get("next")
-            if cursor in (None, "", False):
-                return items
-        raise TestFailure("GET %s: more than 100 pages, cursor loop?" % path)
-
-
-# --------------------------------------------------------------------------
-# Environment: namespaces, processes, temp dir, cleanup
-# --------------------------------------------------------------------------
-
-class Env:
+class Env(nslab.TwoRouterLab):
     def __init__(self, collector, keep=False):
-        self.collector_bin = collector
-        self.keep = keep
-        tag = "pwg%d" % os.getpid()
-        self.ns_r = tag + "-R"
-        self.ns_n = tag + "-N"
-        self.veth_r = tag + "r"
-        self.veth_n = tag + "n"
-        self.namespaces = []
-        self.procs = []  # (name, Popen)
-        self.tmp = tempfile.mkdtemp(prefix="pwg%d-" % os.getpid())
-        os.chmod(self.tmp, 0o755)
-        self.db = os.path.join(self.tmp, "pathwatch.db")
+        super().__init__("pwg", collector, keep, bmp_port=BMP_PORT, http_port=HTTP_PORT)
         self.collector_conf = os.path.join(self.tmp, "pathwatch.yaml")
-        self.collector_log = os.path.join(self.tmp, "collector.log")
-        self.collector = None
         self.gobgpd = {}
-        self.http = Http(self)
-
-    # ---- processes
-    def spawn(self, argv, name, **kw):
-        kw.setdefault("stdin", subprocess.DEVNULL)
-        p = subprocess.Popen(argv, start_new_session=True, **kw)
-        self.procs.append((name, p))
-        return p
-
-    def stop_proc(self, p, sig=signal.SIGTERM, timeout=5.0):
-        """Stop one process we started, by PID. Returns its exit status."""
-        if p.poll() is None:
-            try:
-                os.kill(p.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.kill(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait(5)
-        for stream in (p.stdin, p.stdout, p.stderr):
-            if stream:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        self.procs = [(n, q) for (n, q) in self.procs if q is not p]
-        return p.returncode
-
-    # ---- commands
-    def run(self, argv, check=True, timeout=20):
-        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
-        if check and r.returncode != 0:
-            raise TestFailure("command failed (%d): %s\n%s"
-                              % (r.returncode, " ".join(argv), r.stdout))
-        return r
-
-    def ns_of(self, router):
-        return self.ns_r if router == "R" else self.ns_n
 
     def gobgp(self, router, *args, check=True, as_json=False, timeout=10):
         """Run the gobgp CLI against router R or N (inside its namespace)."""
-        argv = ["ip", "netns", "exec", self.ns_of(router), GOBGP,
+        argv = ["ip", "netns", "exec", self.ns(router), GOBGP,
                 "-u", "127.0.0.1", "-p", str(API_PORT)]
         if as_json:
             argv.append("-j")
@@ -288,40 +108,9 @@ class Env:
                                   % (router, " ".join(args), r.stdout[:3000]))
         return r.stdout
 
-    # ---- topology
-    def setup_netns(self):
-        r = self.run(["ip", "netns", "add", self.ns_r], check=False)
-        if r.returncode != 0:
-            raise Skip("cannot create a network namespace (need root / CAP_NET_ADMIN "
-                       "and CAP_SYS_ADMIN): `ip netns add` said: %s" % r.stdout.strip())
-        self.namespaces.append(self.ns_r)
-        self.run(["ip", "netns", "add", self.ns_n])
-        self.namespaces.append(self.ns_n)
-        self.run(["ip", "link", "add", self.veth_r, "type", "veth", "peer", "name", self.veth_n])
-        try:
-            self.run(["ip", "link", "set", self.veth_r, "netns", self.ns_r])
-            self.run(["ip", "link", "set", self.veth_n, "netns", self.ns_n])
-        except TestFailure:
-            self.run(["ip", "link", "del", self.veth_r], check=False)
-            raise
-        for ns, dev, addr, addr6 in ((self.ns_r, self.veth_r, R_ADDR, R_ADDR6),
-                                     (self.ns_n, self.veth_n, N_ADDR, N_ADDR6)):
-            self.run(["ip", "-n", ns, "link", "set", "lo", "up"])
-            self.run(["ip", "-n", ns, "addr", "add", addr + "/30", "dev", dev])
-            # nodad: usable at once (only the BGP next hop uses it, not the session)
-            self.run(["ip", "-n", ns, "-6", "addr", "add", addr6 + "/64", "dev", dev, "nodad"])
-            self.run(["ip", "-n", ns, "link", "set", dev, "up"])
-        log("namespaces %s, %s; veth %s(%s, %s) <-> %s(%s, %s)"
-            % (self.ns_n, self.ns_r, self.veth_n, N_ADDR, N_ADDR6, self.veth_r, R_ADDR, R_ADDR6))
-
     def start_gobgpd(self, router, config):
-        ns = self.ns_of(router)
-        d = os.path.join(self.tmp, router)
-        os.makedirs(d, exist_ok=True)
-        os.chmod(d, 0o755)
-        conf = os.path.join(d, "gobgpd.toml")
-        with open(conf, "w") as f:
-            f.write(config)
+        ns = self.ns(router)
+        d, conf = self.router_dir(router, "gobgpd.toml", config)
         # -d (dry run) rejects unknown keys and bad values (unlike bgpd -C).
         r = self.run([GOBGPD, "-f", conf, "-t", "toml", "-d"], check=False)
         if r.returncode != 0:
@@ -356,53 +145,10 @@ class Env:
         with open(self.collector_conf, "w") as f:
             f.write("# written by gobgp_bmp.py\ncollector:\n  resync_timeout: %d\n"
                     % RESYNC_TIMEOUT)
-        with open(self.collector_log, "a") as f:
-            f.write("\n===== pathwatch-test: starting collector at %s =====\n" % time.ctime())
-        logf = open(self.collector_log, "a")
-        argv = [
-            "ip", "netns", "exec", self.ns_r, self.collector_bin,
-            "--config", self.collector_conf,
-            "--bmp-listen", "127.0.0.1:%d" % BMP_PORT,
-            "--http-listen", "127.0.0.1:%d" % HTTP_PORT,
-            "--db", self.db,
-        ]
-        self.collector = self.spawn(argv, name="collector", stdout=logf, stderr=logf, cwd=self.tmp)
-        logf.close()
-        p = self.collector
-
-        def ready():
-            if p.poll() is not None:
-                raise TestFailure("collector exited with status %s during startup" % p.returncode)
-            try:
-                st, body = self.http.raw("/api/v1/status", timeout=2)
-            except RuntimeError:
-                return False
-            return st == 200
-
-        wait_for("collector HTTP API to answer", ready, timeout=20, interval=0.2)
-        log("collector running (pid %d): %s" % (p.pid, " ".join(argv[4:])))
-
-    def cleanup(self):
-        for name, p in list(reversed(self.procs)):
-            try:
-                self.stop_proc(p)
-            except Exception as e:  # keep going
-                print("cleanup: stopping %s (pid %d): %s" % (name, p.pid, e), flush=True)
-        for ns in reversed(self.namespaces):
-            r = subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-            if r.returncode != 0:
-                print("cleanup: ip netns del %s: %s" % (ns, r.stdout.strip()), flush=True)
-        self.namespaces = []
-        if self.keep:
-            print("keeping temp dir %s" % self.tmp, flush=True)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        super().start_collector("--config", self.collector_conf)
 
     def diagnostics(self):
-        print("\n---------------- diagnostics ----------------", flush=True)
-        print("--- collector log (tail): %s" % self.collector_log)
-        print(tail(self.collector_log, 60))
+        super().diagnostics()
         for router in ("R", "N"):
             print("--- gobgpd %s log (tail, BMP/peer lines first)" % router)
             path = os.path.join(self.tmp, router, "gobgpd.log")
@@ -422,15 +168,6 @@ class Env:
         sys.stdout.flush()
 
 
-def tail(path, n=40):
-    try:
-        with open(path, "r", errors="replace") as f:
-            lines = f.readlines()
-    except OSError as e:
-        return "(cannot read %s: %s)" % (path, e)
-    return "".join(lines[-n:]).rstrip("\n")
-
-
 def grep_tail(path, words, n=20):
     try:
         with open(path, "r", errors="replace") as f:
@@ -438,36 +175,6 @@ def grep_tail(path, words, n=20):
     except OSError as e:
         return "(cannot read %s: %s)" % (path, e)
     return "".join(lines[-n:]).rstrip("\n")
-
-
-def wait_for(what, fn, timeout, interval=0.3):
-    """Poll fn() until it returns a truthy value; TestFailure on timeout.
-
-    fn may raise TestFailure to abort at once; it records what it last saw
-    with observe(x) so that the observation is printed on timeout."""
-    deadline = time.monotonic() + timeout
-    wait_for.last = None
-    start = time.monotonic()
-    while True:
-        if time.monotonic() - T0 > TEST_DEADLINE:
-            raise TestFailure("test exceeded its overall deadline of %ds while waiting for %s"
-                              % (TEST_DEADLINE, what))
-        v = fn()
-        if v:
-            log("ok: %s (%.1fs)" % (what, time.monotonic() - start))
-            return v
-        if time.monotonic() >= deadline:
-            msg = "timed out after %.0fs waiting for %s" % (timeout, what)
-            if wait_for.last is not None:
-                last = wait_for.last
-                msg += "\nlast observation:\n" + (last if isinstance(last, str) else jdump(last))
-            raise TestFailure(msg)
-        time.sleep(interval)
-
-
-def observe(x):
-    wait_for.last = x
-    return x
 
 
 # --------------------------------------------------------------------------
@@ -595,54 +302,6 @@ def gobgp_bmp_sessions(env):
 # Helpers for assertions
 # --------------------------------------------------------------------------
 
-def flat_asns(as_path):
-    out = []
-    if isinstance(as_path, (list, tuple)):
-        for x in as_path:
-            out.extend(flat_asns(x))
-    elif isinstance(as_path, dict):
-        for v in as_path.values():
-            out.extend(flat_asns(v))
-    elif isinstance(as_path, int):
-        out.append(as_path)
-    elif isinstance(as_path, str):
-        for tok in as_path.replace("{", " ").replace("}", " ").replace(",", " ").split():
-            if tok.isdigit():
-                out.append(int(tok))
-    return out
-
-
-def norm_communities(c):
-    out = set()
-    if c is None:
-        return out
-    if isinstance(c, str):
-        return set(c.split())
-    for x in c:
-        if isinstance(x, str):
-            out.add(x)
-        elif isinstance(x, int):
-            out.add("%d:%d" % (x >> 16, x & 0xFFFF))
-        elif isinstance(x, (list, tuple)) and len(x) == 2:
-            out.add("%s:%s" % (x[0], x[1]))
-        elif isinstance(x, dict):
-            a = x.get("asn", x.get("high"))
-            v = x.get("value", x.get("low"))
-            out.add("%s:%s" % (a, v))
-    return out
-
-
-def require(cond, msg, data=None):
-    if not cond:
-        if data is not None:
-            msg += "\n" + (data if isinstance(data, str) else jdump(data))
-        raise TestFailure(msg)
-
-
-def route_key(r):
-    return (r.get("router"), r.get("peer"), r.get("view"), r.get("prefix"), r.get("path_id"))
-
-
 def route_fingerprint(r):
     return (route_key(r), tuple(flat_asns(r.get("as_path"))), r.get("next_hop"),
             r.get("med"), r.get("local_pref"), r.get("origin"),
@@ -661,18 +320,6 @@ def rib_of(http):
 def short_events(evs):
     return [(e.get("view"), e.get("peer"), e.get("prefix"), e.get("action"), e.get("reason"))
             for e in evs]
-
-
-def wait_settled(env, extra=3.0):
-    """Wait until the store has committed everything, then a bit more, then again."""
-    def pending_zero():
-        st = observe(env.http.get("/api/v1/status"))
-        return st.get("store_pending") == 0
-
-    wait_for("store_pending == 0", pending_zero, timeout=20)
-    time.sleep(extra)
-    wait_for("store_pending == 0 (again, after %.0fs)" % extra, pending_zero, timeout=20)
-    return env.http.get("/api/v1/status")
 
 
 def router_doc(http):
@@ -697,7 +344,7 @@ def test(env):
     facts = {}
 
     step("1. setup: namespaces, collector, gobgpd N (announcing) and gobgpd R (BMP)")
-    env.setup_netns()
+    env.setup_netns(R_ADDR, N_ADDR, R_ADDR6, N_ADDR6)
     env.start_collector()
     env.start_gobgpd("N", n_config())
     for p in PREFIXES:
@@ -972,15 +619,8 @@ def restart_check(env, n, present, facts, during_down=None, expect=None):
     rib0 = rib_of(http)
     log("before: status=%s" % json.dumps(st0, sort_keys=True))
 
-    p = env.collector
     t_kill = time.monotonic()
-    os.kill(p.pid, signal.SIGKILL)
-    try:
-        rc = p.wait(15)
-    except subprocess.TimeoutExpired:
-        raise TestFailure("collector did not exit within 15s of SIGKILL")
-    env.stop_proc(p)
-    log("collector (pid %d) killed, exit status %s" % (p.pid, rc))
+    env.kill_collector(signal.SIGKILL, how="killed, exit status")
     if during_down:
         during_down()
     log("GoBGP's view of its BMP session with the collector dead: %s"
@@ -1086,86 +726,15 @@ def restart_check(env, n, present, facts, during_down=None, expect=None):
 # --------------------------------------------------------------------------
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    keep = "--keep" in argv[1:]
-    if len(args) != 1:
-        print("usage: %s PATH/TO/pathwatch [--keep]" % argv[0], file=sys.stderr)
-        return 2
-    collector = os.path.abspath(args[0])
-    strict = os.environ.get("PATHWATCH_REQUIRE_INTEGRATION") == "1"
+    def describe(collector):
+        ver = subprocess.run([GOBGPD, "--version"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True).stdout.strip()
+        return "using %s (%s), %s, collector %s" % (GOBGPD, ver, GOBGP, collector)
 
-    def skip(why):
-        print("SKIP: " + why, flush=True)
-        if strict:
-            print("FAIL: PATHWATCH_REQUIRE_INTEGRATION=1, so a skip counts as a failure")
-            return 1
-        return SKIP
-
-    if not (os.path.isfile(collector) and os.access(collector, os.X_OK)):
-        print("FAIL: collector binary %s does not exist or is not executable" % collector)
-        return 1
-    for tool, what in ((GOBGPD, "GoBGP gobgpd (apt-get install gobgpd)"),
-                       (GOBGP, "GoBGP CLI gobgp (apt-get install gobgpd)")):
-        if not os.access(tool, os.X_OK):
-            return skip("%s not found at %s" % (what, tool))
-    if not shutil.which("ip"):
-        return skip("iproute2 `ip` not found")
-    if os.geteuid() != 0:
-        return skip("needs root (CAP_NET_ADMIN/CAP_SYS_ADMIN) to create network namespaces")
-    ver = subprocess.run([GOBGPD, "--version"], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True).stdout.strip()
-    log("using %s (%s), %s, collector %s" % (GOBGPD, ver, GOBGP, collector))
-
-    env = None
-    status = 1
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-
-    signal.signal(signal.SIGINT, on_signal)   # also when started with SIGINT ignored
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-
-    def on_alarm(signum, frame):
-        raise TestFailure("hard deadline of %ds exceeded (something hung)" % (TEST_DEADLINE + 30))
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(int(TEST_DEADLINE) + 30)
-    try:
-        env = Env(collector, keep=keep)
-        log("temp dir %s" % env.tmp)
-        test(env)
-        print("", flush=True)
-        log("PASS: all GoBGP/BMP integration checks passed")
-        print("1 passed, 0 failed", flush=True)
-        status = 0
-    except Skip as e:
-        status = skip(str(e))
-    except TestFailure as e:
-        print("\nFAIL: %s" % e, flush=True)
-        if env:
-            env.diagnostics()
-        print("0 passed, 1 failed", flush=True)
-        status = 1
-    except KeyboardInterrupt as e:
-        print("\nINTERRUPTED (%s), cleaning up" % (e or "Ctrl-C"), flush=True)
-        status = 130
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        if env:
-            env.diagnostics()
-        print("0 passed, 1 failed", flush=True)
-        status = 1
-    finally:
-        signal.alarm(0)
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
-        if env:
-            env.cleanup()
-            log("cleaned up (processes, namespaces%s)"
-                % ("" if keep else ", temp dir"))
-    return status
+    return nslab.run_main(argv, ((GOBGPD, "GoBGP gobgpd (apt-get install gobgpd)"),
+                                 (GOBGP, "GoBGP CLI gobgp (apt-get install gobgpd)")),
+                          describe, Env, test, "all GoBGP/BMP integration checks passed",
+                          TEST_DEADLINE + 30)
 
 
 if __name__ == "__main__":

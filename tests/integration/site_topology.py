@@ -61,15 +61,15 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
 
-SKIP = 77
+import nslab
+from nslab import (BGPD, VTYSH, Skip, TestFailure, flat_asns, frr_bmp_uptimes, jdump, log,
+                   observe, remaining, step, tail, wait_for)
+
 TEST_DEADLINE = 290.0  # seconds, whole test
+nslab.configure(deadline=TEST_DEADLINE, jdump_limit=8000)
 
-BGPD = os.environ.get("FRR_BGPD", "/usr/lib/frr/bgpd")
-VTYSH = os.environ.get("FRR_VTYSH", shutil.which("vtysh") or "/usr/bin/vtysh")
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.normpath(os.path.join(HERE, "..", "..", "examples", "sea-cust11.yaml"))
 BMP_PORT = 1790
@@ -157,151 +157,24 @@ SEVERITY = {  # examples/sea-cust11.yaml
     "asymmetric-preference": "critical", "er-not-redundant": "warning",
 }
 
-T0 = time.monotonic()
-
-
-class TestFailure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
 
 class CollectorDied(TestFailure):
     pass
 
 
-def log(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def step(msg):
-    print("", flush=True)
-    log("== " + msg)
-
-
-def jdump(obj, limit=8000):
-    s = json.dumps(obj, indent=1, sort_keys=True)
-    if len(s) > limit:
-        s = s[:limit] + "\n... (%d more characters)" % (len(s) - limit)
-    return s
-
-
-def tail(path, n=40):
-    try:
-        with open(path, "r", errors="replace") as f:
-            lines = f.readlines()
-    except OSError as e:
-        return "(cannot read %s: %s)" % (path, e)
-    return "".join(lines[-n:]).rstrip("\n")
-
-
-def remaining():
-    return TEST_DEADLINE - (time.monotonic() - T0)
-
-
-def wait_for(what, fn, timeout, interval=0.3):
-    """Poll fn() until truthy; TestFailure on timeout (with the last observation)."""
-    deadline = time.monotonic() + timeout
-    wait_for.last = None
-    start = time.monotonic()
-    while True:
-        if remaining() <= 0:
-            raise TestFailure("test exceeded its overall deadline of %ds while waiting for %s"
-                              % (TEST_DEADLINE, what))
-        v = fn()
-        if v:
-            log("ok: %s (%.1fs)" % (what, time.monotonic() - start))
-            return v
-        if time.monotonic() >= deadline:
-            msg = "timed out after %.0fs waiting for %s" % (timeout, what)
-            if wait_for.last is not None:
-                last = wait_for.last
-                msg += "\nlast observation:\n" + (last if isinstance(last, str) else jdump(last))
-            raise TestFailure(msg)
-        time.sleep(interval)
-
-
-def observe(x):
-    wait_for.last = x
-    return x
-
-
 # --------------------------------------------------------------------------
-# HTTP helper running inside the collector's namespace
+# HTTP helper running inside the collector's namespace (nslab.Http)
 # --------------------------------------------------------------------------
 
-HELPER_CODE = r"""
-import json, sys, urllib.request, urllib.error
-for line in sys.stdin:
-    req = json.loads(line)
-    try:
-        r0 = urllib.request.Request(req["url"], method=req.get("method", "GET"),
-                                    headers=req.get("headers", {}),
-                                    data=req["data"].encode() if req.get("data") is not None else None)
-        with urllib.request.urlopen(r0, timeout=req.get("timeout", 5)) as r:
-            out = {"status": r.status, "body": r.read().decode("utf-8", "replace")}
-    except urllib.error.HTTPError as e:
-        out = {"status": e.code, "body": e.read().decode("utf-8", "replace")}
-    except Exception as e:
-        out = {"error": "%s: %s" % (type(e).__name__, e)}
-    sys.stdout.write(json.dumps(out) + "\n")
-    sys.stdout.flush()
-"""
+class Http(nslab.Http):
+    page_limit = 1000
 
-
-class Http:
-    def __init__(self, env):
-        self.env = env
-        self.proc = None
-
-    def _start(self):
-        self.proc = self.env.spawn(
-            ["ip", "netns", "exec", self.env.ns("COL"), sys.executable, "-u", "-c", HELPER_CODE],
-            name="http-helper", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True)
-
-    def raw(self, path, timeout=5):
-        url = "http://127.0.0.1:%d%s" % (HTTP_PORT, path)
-        for _ in range(2):
-            if self.proc is None or self.proc.poll() is not None:
-                self._start()
-            try:
-                self.proc.stdin.write(json.dumps({"url": url, "timeout": timeout}) + "\n")
-                self.proc.stdin.flush()
-                line = self.proc.stdout.readline()
-            except (BrokenPipeError, OSError):
-                line = ""
-            if line:
-                break
-            self.env.stop_proc(self.proc)
-            self.proc = None
-        else:
-            raise RuntimeError("HTTP helper in namespace died")
-        res = json.loads(line)
-        if "error" in res:
-            raise RuntimeError(res["error"])
-        return res["status"], res["body"]
-
-    def try_get(self, path, **params):
-        """(status, parsed JSON or None, body); raises TestFailure on transport errors."""
-        q = {k: v for k, v in params.items() if v is not None}
-        if q:
-            path = path + "?" + urllib.parse.urlencode(q)
-        try:
-            status, body = self.raw(path)
-        except RuntimeError as e:
-            c = self.env.collector
-            if c is not None and c.poll() is not None:
-                raise CollectorDied("GET %s failed: %s (collector has exited with status %s)"
-                                    % (path, e, c.returncode))
-            raise TestFailure("GET %s failed: %s (collector still running)" % (path, e))
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            doc = None
-        return status, doc, body
+    def transport_error(self, path, e):
+        c = self.env.collector
+        if c is not None and c.poll() is not None:
+            return CollectorDied("GET %s failed: %s (collector has exited with status %s)"
+                                 % (path, e, c.returncode))
+        return TestFailure("GET %s failed: %s (collector still running)" % (path, e))
 
     def get(self, path, **params):
         status, doc, body = self.try_get(path, **params)
@@ -310,24 +183,6 @@ class Http:
         if doc is None:
             raise TestFailure("GET %s -> invalid JSON:\n%s" % (path, body[:3000]))
         return doc
-
-    def get_all(self, path, key, **params):
-        items = []
-        cursor = None
-        for _ in range(100):
-            p = dict(params)
-            p.setdefault("limit", 1000)
-            if cursor is not None:
-                p["cursor"] = cursor
-            doc = self.get(path, **p)
-            if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
-                raise TestFailure("GET %s: expected object with list %r, got:\n%s"
-                                  % (path, key, jdump(doc)))
-            items.extend(doc[key])
-            cursor = doc.get("next")
-            if cursor in (None, "", False):
-                return items
-        raise TestFailure("GET %s: more than 100 pages, cursor loop?" % path)
 
 
 # --------------------------------------------------------------------------
@@ -721,80 +576,16 @@ def pager_quiet(env, res, mark, why):
 
 
 # --------------------------------------------------------------------------
-# Environment: namespaces, processes, temp dir, cleanup
+# Environment: namespaces, processes, temp dir, cleanup (see nslab.py)
 # --------------------------------------------------------------------------
 
-class Env:
+class Env(nslab.Lab):
     def __init__(self, collector, config, keep=False):
-        self.collector_bin = collector
+        super().__init__("pws", collector, keep)
         self.config = config
-        self.keep = keep
-        self.tag = "pws%d" % os.getpid()
-        self.namespaces = []
-        self.procs = []  # (name, Popen)
-        self.bgpd = {}   # router key -> Popen
-        self.tmp = tempfile.mkdtemp(prefix="pws%d-" % os.getpid())
-        os.chmod(self.tmp, 0o755)
         self.db = os.path.join(self.tmp, "pw.db")
-        self.collector_log = os.path.join(self.tmp, "collector.log")
-        self.collector = None
-        self.http = Http(self)
+        self.http = Http(self, self.ns("COL"), HTTP_PORT)
         self.pager = Pager(self)
-
-    def ns(self, key):
-        return "%s-%s" % (self.tag, key)
-
-    # ---- processes
-    def spawn(self, argv, name, **kw):
-        kw.setdefault("stdin", subprocess.DEVNULL)
-        p = subprocess.Popen(argv, start_new_session=True, **kw)
-        self.procs.append((name, p))
-        return p
-
-    def stop_proc(self, p, sig=signal.SIGTERM, timeout=5.0):
-        """Stop one process we started, by PID. Returns its exit status."""
-        if p.poll() is None:
-            try:
-                os.kill(p.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.kill(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait(5)
-        for stream in (p.stdin, p.stdout, p.stderr):
-            if stream:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        self.procs = [(n, q) for (n, q) in self.procs if q is not p]
-        return p.returncode
-
-    # ---- commands
-    def run(self, argv, check=True, timeout=20):
-        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
-        if check and r.returncode != 0:
-            raise TestFailure("command failed (%d): %s\n%s"
-                              % (r.returncode, " ".join(argv), r.stdout))
-        return r
-
-    def vtysh(self, router, *cmds, check=True):
-        argv = [VTYSH, "--vty_socket", os.path.join(self.tmp, router)]
-        for c in cmds:
-            argv += ["-c", c]
-        r = self.run(argv, check=False)
-        bad = [l for l in r.stdout.splitlines()
-               if l.startswith("%") or "Unknown command" in l or "No such command" in l]
-        if check and (r.returncode != 0 or bad):
-            raise TestFailure("vtysh on %s failed (rc=%d): %s\n%s"
-                              % (router, r.returncode, cmds, r.stdout))
-        return r.stdout
 
     def bgp(self, router, *cmds):
         """Configuration commands inside `router bgp ASN` of one router."""
@@ -804,15 +595,7 @@ class Env:
 
     # ---- topology
     def setup_netns(self):
-        first = self.ns(NAMESPACES[0])
-        r = self.run(["ip", "netns", "add", first], check=False)
-        if r.returncode != 0:
-            raise Skip("cannot create a network namespace (need root / CAP_NET_ADMIN "
-                       "and CAP_SYS_ADMIN): `ip netns add` said: %s" % r.stdout.strip())
-        self.namespaces.append(first)
-        for key in NAMESPACES[1:]:
-            self.run(["ip", "netns", "add", self.ns(key)])
-            self.namespaces.append(self.ns(key))
+        self.add_netns(*NAMESPACES)
         for key in NAMESPACES:
             self.run(["ip", "-n", self.ns(key), "link", "set", "lo", "up"])
         for (a, ia, aa, b, ib, ab) in LINKS:
@@ -837,96 +620,19 @@ class Env:
                 raise TestFailure("no connectivity %s -> %s:\n%s" % (key, dst, r.stdout))
 
     def start_bgpd(self, router, config):
-        d = os.path.join(self.tmp, router)
-        os.makedirs(d, exist_ok=True)
-        os.chmod(d, 0o755)
-        conf = os.path.join(d, "bgpd.conf")
-        with open(conf, "w") as f:
-            f.write(config)
-        common = [BGPD, "-Z", "-S", "-M", "bmp", "-f", conf]
-        r = self.run(common + ["-C"], check=False)  # exits 0 even on bad lines
-        if r.returncode != 0 or "No such command" in r.stdout or "rror" in r.stdout:
-            raise TestFailure("bgpd rejected config for %s:\n%s\n--- config ---\n%s"
-                              % (router, r.stdout, config))
-        out = open(os.path.join(d, "bgpd.out"), "w")
-        p = self.spawn(
-            ["ip", "netns", "exec", self.ns(router)] + common + [
-                "-i", os.path.join(d, "bgpd.pid"),
-                "--vty_socket", d,
-                "-P", "0",
-                "--log", "file:" + os.path.join(d, "bgpd.log"),
-            ],
-            name="bgpd-" + router, stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-        self.bgpd[router] = p
-        sock = os.path.join(d, "bgpd.vty")
-
-        def vty_ready():
-            if p.poll() is not None:
-                raise TestFailure("bgpd %s exited with status %s:\n%s\n%s"
-                                  % (router, p.returncode, tail(os.path.join(d, "bgpd.out")),
-                                     tail(os.path.join(d, "bgpd.log"))))
-            return os.path.exists(sock)
-
-        wait_for("bgpd %s vty socket" % router, vty_ready, timeout=15, interval=0.1)
-        return p
+        return super().start_bgpd(router, config, interval=0.1, log_start=False)
 
     def start_collector(self):
-        with open(self.collector_log, "a") as f:
-            f.write("\n===== site_topology: starting collector at %s =====\n" % time.ctime())
-        logf = open(self.collector_log, "a")
-        argv = ["ip", "netns", "exec", self.ns("COL"), self.collector_bin]
-        if self.config:
-            argv += ["--config", self.config]
-        argv += ["--db", self.db,
+        args = ["--config", self.config] if self.config else []
+        args += ["--db", self.db,
                  "--bmp-listen", "0.0.0.0:%d" % BMP_PORT,
                  "--http-listen", "127.0.0.1:%d" % HTTP_PORT]
-        envp = dict(os.environ, PATHWATCH_TOKEN=TOKEN)
-        self.collector = self.spawn(argv, name="collector", stdout=logf, stderr=logf,
-                                    cwd=self.tmp, env=envp)
-        logf.close()
-        p = self.collector
+        self.launch_collector(self.ns("COL"), args, banner="site_topology",
+                              env=dict(os.environ, PATHWATCH_TOKEN=TOKEN))
 
-        def ready():
-            if p.poll() is not None:
-                raise CollectorDied("collector exited with status %s during startup:\n%s"
-                                    % (p.returncode, tail(self.collector_log, 20)))
-            try:
-                st, _ = self.http.raw("/api/v1/status", timeout=2)
-            except RuntimeError:
-                return False
-            return st == 200
-
-        wait_for("collector HTTP API to answer", ready, timeout=20, interval=0.2)
-        log("collector running (pid %d): %s" % (p.pid, " ".join(argv[4:])))
-
-    def kill_collector(self, sig=signal.SIGKILL):
-        p = self.collector
-        os.kill(p.pid, sig)
-        try:
-            rc = p.wait(15)
-        except subprocess.TimeoutExpired:
-            raise TestFailure("collector did not exit within 15s of %s" % signal.Signals(sig).name)
-        self.stop_proc(p)
-        log("collector (pid %d) exited with status %s" % (p.pid, rc))
-        return rc
-
-    def cleanup(self):
-        for name, p in list(reversed(self.procs)):
-            try:
-                self.stop_proc(p)
-            except Exception as e:
-                print("cleanup: stopping %s (pid %d): %s" % (name, p.pid, e), flush=True)
-        for ns in reversed(self.namespaces):
-            r = subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-            if r.returncode != 0:
-                print("cleanup: ip netns del %s: %s" % (ns, r.stdout.strip()), flush=True)
-        self.namespaces = []
-        if self.keep:
-            print("keeping temp dir %s" % self.tmp, flush=True)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+    def collector_died(self, p):
+        return CollectorDied("collector exited with status %s during startup:\n%s"
+                             % (p.returncode, tail(self.collector_log, 20)))
 
     def frr_diagnostics(self, routers=("CE1", "CE2", "FW")):
         for router in routers:
@@ -1075,23 +781,6 @@ CONFIGS = {
 # --------------------------------------------------------------------------
 # What the collector shows: topology snapshot
 # --------------------------------------------------------------------------
-
-def flat_asns(as_path):
-    out = []
-    if isinstance(as_path, (list, tuple)):
-        for x in as_path:
-            out.extend(flat_asns(x))
-    elif isinstance(as_path, dict):
-        for v in as_path.values():
-            out.extend(flat_asns(v))
-    elif isinstance(as_path, int):
-        out.append(as_path)
-    elif isinstance(as_path, str):
-        for tok in re.split(r"[^0-9]+", as_path):
-            if tok:
-                out.append(int(tok))
-    return out
-
 
 class Snapshot:
     def __init__(self, http):
@@ -1478,27 +1167,6 @@ def scenario_lp_check(res, fired):
                      % (a.get("id"), text_of(a.get("evidence"))[:300]))
 
 
-def frr_bmp_uptimes(show_bmp):
-    """Uptimes (seconds) of the connected clients listed by FRR 8.4 `show bmp`."""
-    ups = []
-    in_clients = False
-    for line in show_bmp.splitlines():
-        if "connected clients" in line:
-            in_clients = True
-            continue
-        f = line.split()
-        if in_clients and len(f) >= 2 and ":" in f[0] and not f[0].startswith("-"):
-            if f[1].count(":") == 2:
-                try:
-                    h, m, sec = (int(x) for x in f[1].split(":"))
-                    ups.append(h * 3600 + m * 60 + sec)
-                except ValueError:
-                    pass
-            else:
-                ups.append(10 ** 6)
-    return ups
-
-
 def restart_and_wait(env):
     t = time.monotonic()
     env.kill_collector(signal.SIGKILL)
@@ -1775,47 +1443,21 @@ def main(argv):
         return 2
     collector = os.path.abspath(args[0])
     config = os.path.abspath(config) if config else None
-    strict = os.environ.get("PATHWATCH_REQUIRE_INTEGRATION") == "1"
-
-    def skip(why):
-        print("SKIP: " + why, flush=True)
-        if strict:
-            print("FAIL: PATHWATCH_REQUIRE_INTEGRATION=1, so a skip counts as a failure")
-            return 1
-        return SKIP
-
-    if not (os.path.isfile(collector) and os.access(collector, os.X_OK)):
-        print("FAIL: collector binary %s does not exist or is not executable" % collector)
+    if not nslab.check_collector(collector):
         return 1
     if config and not os.path.isfile(config):
         print("FAIL: site configuration %s not found" % config)
         return 1
-    for tool, what in ((BGPD, "FRR bgpd (apt-get install frr)"),
-                       (VTYSH, "FRR vtysh (apt-get install frr)")):
-        if not os.access(tool, os.X_OK):
-            return skip("%s not found at %s" % (what, tool))
-    if not shutil.which("ip"):
-        return skip("iproute2 `ip` not found")
-    if os.geteuid() != 0:
-        return skip("needs root (CAP_NET_ADMIN/CAP_SYS_ADMIN) to create network namespaces")
+    status = nslab.check_tools(((BGPD, "FRR bgpd (apt-get install frr)"),
+                                (VTYSH, "FRR vtysh (apt-get install frr)")))
+    if status is not None:
+        return status
     log("using %s, %s, collector %s, config %s" % (BGPD, VTYSH, collector, config))
 
     env = None
     status = 1
     results = []
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-
-    def on_alarm(signum, frame):
-        raise TestFailure("hard deadline of %ds exceeded (something hung)" % (TEST_DEADLINE + 20))
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(int(TEST_DEADLINE) + 20)
+    nslab.trap_signals(TEST_DEADLINE + 20)
     aborted = None
     pages = None
     try:
@@ -1834,16 +1476,14 @@ def main(argv):
             aborted = "internal error (traceback above)"
             dump_alert_diagnostics(env, "internal error")
     except Skip as e:
-        status = skip(str(e))
+        status = nslab.skip_status(str(e))
         results = None
     except KeyboardInterrupt as e:
         print("\nINTERRUPTED (%s), cleaning up" % (e or "Ctrl-C"), flush=True)
         status = 130
         results = None
     finally:
-        signal.alarm(0)
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
+        nslab.release_signals()
         if env:
             try:
                 pages = env.pager.received() if env.pager.proc else None
@@ -1867,7 +1507,8 @@ def main(argv):
         print("run aborted: %s" % aborted.splitlines()[0])
     npass = sum(1 for r in results if r.ok)
     nfail = len(results) - npass + (1 if aborted else 0)
-    print("%d passed, %d failed (%.0fs)" % (npass, nfail, time.monotonic() - T0), flush=True)
+    print("%d passed, %d failed (%.0fs)" % (npass, nfail, time.monotonic() - nslab.T0),
+          flush=True)
     return 0 if nfail == 0 and not aborted else 1
 
 
