@@ -66,7 +66,7 @@ static void start_session(struct ingest_session *s, const char *sys_name, int64_
 
 static char *tlvs_json(struct rbuf tlvs, char **sys_name, char **sys_descr, bool termination)
 {
-	json_t *j = json_object(), *strings = json_array();
+	json_t *j = json_object(), *strings = json_array(), *other = json_array();
 	uint16_t type;
 	struct rbuf v;
 	int rc;
@@ -88,15 +88,18 @@ static char *tlvs_json(struct rbuf tlvs, char **sys_name, char **sys_descr, bool
 			json_object_set_new(j, "sys_name", pw_json_text(v.p, v.len));
 		} else if (type == 0) {
 			json_array_append_new(strings, pw_json_text(v.p, v.len));
-		} else {
+		} else { /* kept as they came */
 			char *hex = pw_hex(v.p, v.len);
-			json_object_set_new(j, type == 0 ? "string" : "other", json_pack("{s:i,s:s}", "type", type, "value", hex));
+			json_array_append_new(other, json_pack("{s:i,s:s}", "type", type, "value", hex));
 			free(hex);
 		}
 	}
 	if (json_array_size(strings))
 		json_object_set(j, "strings", strings);
+	if (json_array_size(other))
+		json_object_set(j, "other", other);
 	json_decref(strings);
+	json_decref(other);
 	if (rc < 0)
 		json_object_set_new(j, "truncated", json_true());
 	char *out = json_dumps(j, JSON_COMPACT);

@@ -28,18 +28,13 @@ static enum MHD_Result store_error(struct MHD_Connection *c, const char *err)
 	return web_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "store unavailable", err, NULL);
 }
 
-#define READER(c, ctx, db)                                        \
-	char err_[256];                                           \
-	sqlite3 *db = web_reader(ctx, err_, sizeof err_);         \
-	if (!db)                                                  \
-		return store_error(c, err_)
 
 enum MHD_Result api_status(struct MHD_Connection *c, const struct web_ctx *ctx)
 {
 	struct qs q;
 	if (qs_parse(c, 0, &q))
 		return bad_request(c, &q);
-	READER(c, ctx, db);
+	WEB_READER(c, ctx, db);
 	int64_t counts[4];
 	if (store_q_counts(db, counts))
 		return store_error(c, sqlite3_errmsg(db));
@@ -70,7 +65,7 @@ enum MHD_Result api_routers(struct MHD_Connection *c, const struct web_ctx *ctx)
 	struct qs q;
 	if (qs_parse(c, 0, &q))
 		return bad_request(c, &q);
-	READER(c, ctx, db);
+	WEB_READER(c, ctx, db);
 	json_t *j = store_q_routers(db, err_, sizeof err_);
 	return j ? web_reply_json(c, MHD_HTTP_OK, j) : store_error(c, err_);
 }
@@ -80,7 +75,7 @@ enum MHD_Result api_peers(struct MHD_Connection *c, const struct web_ctx *ctx)
 	struct qs q;
 	if (qs_parse(c, QS_BIT(QS_ROUTER), &q))
 		return bad_request(c, &q);
-	READER(c, ctx, db);
+	WEB_READER(c, ctx, db);
 	json_t *j = store_q_peers(db, q.str[QS_ROUTER], err_, sizeof err_);
 	return j ? web_reply_json(c, MHD_HTTP_OK, j) : store_error(c, err_);
 }
@@ -111,7 +106,7 @@ enum MHD_Result api_rib(struct MHD_Connection *c, const struct web_ctx *ctx)
 			   QS_BIT(QS_MATCH) | QS_BIT(QS_LIMIT) | QS_BIT(QS_CURSOR) | QS_BIT(QS_AT);
 	if (qs_parse(c, allowed, &q))
 		return bad_request(c, &q);
-	READER(c, ctx, db);
+	WEB_READER(c, ctx, db);
 	struct store_rib_query rq = { .limit = q.limit, .cursor = q.str[QS_CURSOR] };
 	route_filter(&q, &rq.f);
 	rq.has_at = q.present & QS_BIT(QS_AT);
@@ -129,7 +124,7 @@ enum MHD_Result api_history(struct MHD_Connection *c, const struct web_ctx *ctx)
 			   QS_BIT(QS_ORDER);
 	if (qs_parse(c, allowed, &q))
 		return bad_request(c, &q);
-	READER(c, ctx, db);
+	WEB_READER(c, ctx, db);
 	struct store_history_query hq = { .limit = q.limit, .cursor = q.str[QS_CURSOR], .newest_first = q.newest_first };
 	route_filter(&q, &hq.f);
 	hq.has_from = q.present & QS_BIT(QS_FROM);

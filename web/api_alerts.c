@@ -16,11 +16,6 @@
 #include "httpd.h"
 #include "qs.h"
 
-#define READER(c, ctx, db)                                \
-	char err_[256];                                   \
-	sqlite3 *db = web_reader(ctx, err_, sizeof err_); \
-	if (!db)                                          \
-		return web_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "store unavailable", err_, NULL)
 
 #define REQUIRE_TOKEN(c, ctx)                                           \
 	do {                                                            \
@@ -62,14 +57,14 @@ enum MHD_Result api_alerts(struct MHD_Connection *c, const struct web_ctx *ctx)
 			return web_reply_error(c, MHD_HTTP_BAD_REQUEST, "bad parameter", "not a cursor returned by this endpoint",
 					       "cursor");
 	}
-	READER(c, ctx, db);
+	WEB_READER(c, ctx, db);
 	return reply(c, alerts_q_list(db, q.str[QS_STATE], q.str[QS_SITE], q.str[QS_RULE], q.limit, cursor, err_, sizeof err_),
 		     err_);
 }
 
 enum MHD_Result api_alert(const struct web_req *r, const struct web_ctx *ctx)
 {
-	READER(r->c, ctx, db);
+	WEB_READER(r->c, ctx, db);
 	int found;
 	json_t *j = alerts_q_get(db, r->id, &found, err_, sizeof err_);
 	if (!j && !found && !*err_) {
@@ -85,7 +80,7 @@ enum MHD_Result api_failovers(struct MHD_Connection *c, const struct web_ctx *ct
 	struct qs q;
 	if (qs_parse(c, QS_BIT(QS_SITE) | QS_BIT(QS_LIMIT), &q))
 		return bad(c, &q);
-	READER(c, ctx, db);
+	WEB_READER(c, ctx, db);
 	return reply(c, alerts_q_failovers(db, q.str[QS_SITE], q.limit, err_, sizeof err_), err_);
 }
 
@@ -228,7 +223,7 @@ enum MHD_Result api_alert_ack(const struct web_req *r, const struct web_ctx *ctx
 enum MHD_Result api_silences(const struct web_req *r, const struct web_ctx *ctx)
 {
 	if (!strcmp(r->method, MHD_HTTP_METHOD_GET) || !strcmp(r->method, MHD_HTTP_METHOD_HEAD)) {
-		READER(r->c, ctx, db);
+		WEB_READER(r->c, ctx, db);
 		return reply(r->c, alerts_q_silences(db, pw_wall_us(), err_, sizeof err_), err_);
 	}
 	if (!strcmp(r->method, MHD_HTTP_METHOD_DELETE)) {
@@ -286,7 +281,7 @@ enum MHD_Result api_silence_delete(const struct web_req *r, const struct web_ctx
 enum MHD_Result api_drills(const struct web_req *r, const struct web_ctx *ctx)
 {
 	if (!strcmp(r->method, MHD_HTTP_METHOD_GET) || !strcmp(r->method, MHD_HTTP_METHOD_HEAD)) {
-		READER(r->c, ctx, db);
+		WEB_READER(r->c, ctx, db);
 		return reply(r->c, alerts_q_drills(db, NULL, err_, sizeof err_), err_);
 	}
 	REQUIRE_TOKEN(r->c, ctx);
@@ -314,7 +309,7 @@ enum MHD_Result api_notifications(struct MHD_Connection *c, const struct web_ctx
 	struct qs q;
 	if (qs_parse(c, QS_BIT(QS_RECEIVER) | QS_BIT(QS_STATE) | QS_BIT(QS_ALERT) | QS_BIT(QS_LIMIT), &q))
 		return bad(c, &q);
-	READER(c, ctx, db);
+	WEB_READER(c, ctx, db);
 	int64_t alert = q.str[QS_ALERT] ? strtoll(q.str[QS_ALERT], NULL, 10) : 0;
 	return reply(c, alerts_q_notifications(db, q.str[QS_RECEIVER], q.str[QS_STATE], alert, q.limit, err_, sizeof err_),
 		     err_);

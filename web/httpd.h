@@ -18,6 +18,13 @@ enum MHD_Result web_reply_error(struct MHD_Connection *c, unsigned status, const
 /* This HTTP thread's read-only connection (opened on first use). */
 sqlite3 *web_reader(const struct web_ctx *ctx, char *err, size_t n);
 
+/* Declares `db`, this thread's read connection, or replies 503. */
+#define WEB_READER(c, ctx, db)                                                                          \
+	char err_[256];                                                                                 \
+	sqlite3 *db = web_reader(ctx, err_, sizeof err_);                                               \
+	if (!db)                                                                                        \
+		return web_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "store unavailable", err_, NULL)
+
 /* One request: its body (bounded) and path arguments. */
 struct web_req {
 	struct MHD_Connection *c;

@@ -235,7 +235,12 @@ export function copyable(text, cls = 'pfx') {
   if (text === null || text === undefined || text === '') return h('span', { class: 'muted' }, '—');
   return h('span', { class: 'copyable' }, h('code', { class: cls }, text),
     h('button', { type: 'button', class: 'copy', 'data-action': 'copy', 'data-copy': text,
-      title: `Copy ${text}`, 'aria-label': `Copy ${text}` }, '⧉'));
+      title: `Copy ${text}`, 'aria-label': `Copy ${text}` }, copyIcon()));
+}
+
+function copyIcon() {
+  return s('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' },
+    s('rect', { x: 9, y: 9, width: 12, height: 12, rx: 2 }), s('path', { d: 'M5 15H4a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2h9a2 2 0 0 1 2 2v1' }));
 }
 
 export async function copyText(text) {

@@ -2,7 +2,7 @@
 // primary / secondary, each VPN instance), best path per Azure prefix,
 // symmetry, last failover, next drill due, what is firing and what the
 // rules cannot decide. Updated in place from the live stream.
-import { ago, api, asPath, badge, copyable, debounce, errorBox, h, hashLink, levelOfHealth, levelOfSeverity, render, time } from '../lib.js';
+import { api, asPath, badge, copyable, debounce, errorBox, h, hashLink, levelOfHealth, levelOfSeverity, render, time } from '../lib.js';
 
 const HEALTH_TEXT = { ok: 'Healthy', degraded: 'Degraded', critical: 'Critical', unknown: 'Unknown' };
 
@@ -69,7 +69,7 @@ function bestPaths(site, openSet) {
             c.best ? h('strong', null, '★ best ') : null,
             `${(c.path || '').toUpperCase()} via ${c.router} ← ${c.peer}`,
             ` · LP ${c.effective_local_pref ?? c.local_pref ?? '—'}${c.local_pref_defaulted ? ' (default)' : ''}`,
-            ` · AS path ${asPath(c.as_path) || '(empty)'}`, ` · ${c.view}`)))) : h('span', { class: 'muted' }, 'none'));
+            ` · AS path ${asPath(c.as_path) || '(empty)'}`, ` · ${c.view}`)))) : h('span', { class: 'muted' }, 'none')));
     }))));
 }
 
@@ -101,7 +101,7 @@ function siteCard(site, alerts, failovers, openSet) {
     mine.length ? h('ul', { class: 'alert-lines' }, mine.map((a) => h('li', { 'data-key': String(a.id), 'data-alert-id': a.id, 'data-rule': a.rule, 'data-state': a.state },
       badge(a.state === 'firing' ? levelOfSeverity(a.severity) : 'info', a.state === 'firing' ? a.severity : a.state),
       ' ', h('a', { href: `#/alerts/${a.id}` }, a.summary || a.rule),
-      a.acknowledged ? h('span', { class: 'tag' }, ' ✔ ack') : null, a.silenced ? h('span', { class: 'tag' }, ' 🔇 silenced') : null)))
+      a.acknowledged ? h('span', { class: 'tag' }, ' ✔ ack') : null, a.silenced ? h('span', { class: 'tag' }, ' ⊘ silenced') : null)))
       : h('p', { class: 'muted' }, '✔ Nothing firing or pending.')),
   site.unknown && site.unknown.length ? h('section', { class: 'sub' }, h('h3', null, 'Cannot decide (unknown)'),
     h('ul', { class: 'unknown-lines' }, site.unknown.map((u, i) => h('li', { 'data-key': `${u.rule}|${u.router}|${i}` },
@@ -170,4 +170,3 @@ export default function overview(app) {
     unmount() { offs.forEach((f) => f()); clearInterval(ticker); sitesSoon.cancel(); alertsSoon.cancel(); failoversSoon.cancel(); root = null; },
   };
 }
-export { ago };
