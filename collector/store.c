@@ -59,7 +59,8 @@ struct store_op {
 		struct {
 			const char *sql;
 			int n;
-			struct store_param p[STORE_MAX_PARAMS]; /* text copies owned */
+			struct store_param *p; /* owned, with owned text copies: kept out
+						  of line so every queued op stays small */
 		} exec;
 	};
 };
@@ -430,6 +431,7 @@ static void exec_op(struct store_op *op, const char *sql, const struct store_par
 	op->kind = OP_EXEC;
 	op->exec.sql = sql;
 	op->exec.n = n;
+	op->exec.p = pw_calloc((size_t)(n ? n : 1), sizeof *op->exec.p);
 	for (int i = 0; i < n; i++) {
 		op->exec.p[i] = params[i];
 		if (params[i].type == SP_TEXT)
@@ -482,6 +484,7 @@ static void op_free(struct store_op *op)
 		for (int i = 0; i < op->exec.n; i++)
 			if (op->exec.p[i].type == SP_TEXT)
 				free((char *)op->exec.p[i].s);
+		free(op->exec.p);
 		break;
 	}
 }
