@@ -148,10 +148,10 @@ static void announce(struct alerts *a, const struct alert *x)
 	if (!a->listen)
 		return;
 	a->listen(a->listen_ctx, "alert",
-		  json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s,s:s?,s:b}", "id", (json_int_t)x->id, "rule", rule_name(x->rule),
+		  json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s,s:s?,s:b,s:b}", "id", (json_int_t)x->id, "rule", rule_name(x->rule),
 			    "state", state_names[x->state], "site", a->sites[x->site].name, "router", x->router, "peer", x->peer,
 			    "prefix", x->prefix, "severity", severity_name(a->sites[x->site].rules[x->rule].severity), "summary",
-			    x->summary, "acknowledged", x->ack_by != NULL));
+			    x->summary, "acknowledged", x->ack_by != NULL, "silenced", x->silenced_by != 0));
 }
 
 static int site_index(const struct alerts *a, const char *name)
@@ -678,6 +678,7 @@ void alerts_tick(struct alerts *a, int64_t now)
 		if (sb != x->silenced_by) {
 			x->silenced_by = sb;
 			persist(a, x, now);
+			announce(a, x); /* a silence started or ended */
 		}
 	}
 	json_t *snap = json_pack("{s:o}", "sites", sites);

@@ -150,7 +150,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 			c->out = pw_strdup(c->h->ring[c->next % SSE_RING]);
 			c->next++;
 		} else
-			c->out = pw_strdup(": ping\n\n");
+			c->out = pw_strdup("event: ping\ndata: {}\n\n"); /* visible to EventSource: a watchdog can use it */
 		pthread_mutex_unlock(&c->h->lock);
 		c->len = strlen(c->out);
 	}

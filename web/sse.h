@@ -8,7 +8,8 @@
  * The ring is bounded: a client that falls behind gets `event: reset`
  * (refetch everything) instead of an unbounded queue. Route events are
  * rate limited (a full-table dump would otherwise flood every browser);
- * when some were dropped, clients get one `event: reset` instead.
+ * when some were dropped, clients get one `event: reset` instead. An
+ * `event: ping` every 15 s lets a page notice a stalled stream.
  */
 #ifndef PW_SSE_H
 #define PW_SSE_H

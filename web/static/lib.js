@@ -42,8 +42,10 @@ export function morph(from, to) {
     if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
     return from;
   }
-  for (const a of [...from.attributes]) if (!to.hasAttribute(a.name)) from.removeAttribute(a.name);
-  for (const a of [...to.attributes]) if (from.getAttribute(a.name) !== a.value) from.setAttribute(a.name, a.value);
+  // a <details> the reader opened or closed stays so: its `open` is theirs
+  const keep = from.nodeName === 'DETAILS' ? 'open' : null;
+  for (const a of [...from.attributes]) if (a.name !== keep && !to.hasAttribute(a.name)) from.removeAttribute(a.name);
+  for (const a of [...to.attributes]) if (a.name !== keep && from.getAttribute(a.name) !== a.value) from.setAttribute(a.name, a.value);
   if (from.dataset.morph === 'keep') return from;   // owned by its view (forms being edited)
   morphChildren(from, to);
   return from;

@@ -222,13 +222,17 @@ export default function alertsView(app) {
     settle();
   }
 
-  function onClick(e) {
+  async function onClick(e) {
     const b = e.target.closest('button[data-action]');
     if (!b || !root.contains(b)) return;
-    const id = b.dataset.id;
-    if (b.dataset.action === 'ack') { const a = findAlert(id); if (a) acknowledge(a); }
-    else if (b.dataset.action === 'silence') { const a = findAlert(id); if (a) silence(a); }
-    else if (b.dataset.action === 'expire') expire(id);
+    const id = b.dataset.id, act = b.dataset.action;
+    if (act === 'expire') { expire(id); return; }
+    if (act !== 'ack' && act !== 'silence') return;
+    let a = findAlert(id);
+    if (!a) {   // the list is being reloaded: ask the collector
+      try { a = await api(`/alerts/${id}`); } catch (err) { toast(`Alert #${id}: ${err.message}`, 'error'); return; }
+    }
+    if (act === 'ack') acknowledge(a); else silence(a);
   }
 
   function onToggle(e) {

@@ -87,7 +87,7 @@ function timelineSVG(events, width, range) {
 export default function historyView(app) {
   let root = null, form = null, result = null, chart = null;
   let params = new URLSearchParams();
-  let events = null, truncated = false, error = null, seq = 0, newCount = 0, offs = [], ro = null, width = 800;
+  let events = null, loadedHash = '', truncated = false, error = null, seq = 0, newCount = 0, offs = [], ro = null, width = 800;
 
   function buildForm() {
     const f = h('form', { class: 'filters', 'data-morph': 'keep', role: 'search', 'aria-label': 'History filters' },
@@ -128,26 +128,28 @@ export default function historyView(app) {
     const rows = [...events].reverse();
     return h('div', { class: 'table-wrap' }, h('table', { class: 'grid history-table' },
       h('caption', null, `${events.length} event${events.length === 1 ? '' : 's'}${truncated ? ` (first ${MAX_EVENTS} only: narrow the filter)` : ''}, newest first`),
-      h('thead', null, h('tr', null, ['Time', 'Router time', 'Action', 'Reason', 'Prefix', 'Router', 'Peer', 'View', 'AS path', 'Next hop', 'LP', 'MED', 'Communities'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', null, h('tr', null, ['Time', 'Action', 'Router', 'Peer', 'View', 'Reason', 'Prefix', 'AS path', 'Next hop', 'LP', 'MED', 'Communities', 'Router time'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', null, rows.map((e) => h('tr', { 'data-key': String(e.id), 'data-action': e.action, class: `act-${e.action}` },
         h('td', null, time(e.time)),
-        h('td', null, time(e.router_time)),
         h('td', null, badge(ACTION_LVL[e.action] || 'unknown', e.action)),
-        h('td', null, e.reason || h('span', { class: 'muted' }, '—')),
-        h('td', null, copyable(e.prefix)),
         h('td', null, e.router),
         h('td', null, e.peer),
         h('td', null, e.view),
+        h('td', null, e.reason || h('span', { class: 'muted' }, '—')),
+        h('td', null, copyable(e.prefix)),
         h('td', null, e.action === 'withdraw' && !e.as_path ? h('span', { class: 'muted' }, '—') : h('code', null, asPath(e.as_path) || '∅')),
         h('td', null, e.next_hop || '—'),
         h('td', { class: 'num' }, e.local_pref ?? '—'),
         h('td', { class: 'num' }, e.med ?? '—'),
-        h('td', null, (e.communities || []).join(' ') || h('span', { class: 'muted' }, '—')))))));
+        h('td', null, (e.communities || []).join(' ') || h('span', { class: 'muted' }, '—')),
+        h('td', { title: 'the router\'s own timestamp (BMP per-peer header)' }, time(e.router_time)))))));
   }
 
   function draw() {
     if (!root) return;
     const p = params.get('prefix');
+    result.dataset.loaded = events === null ? '' : loadedHash;
+    result.setAttribute('aria-busy', events === null ? 'true' : 'false');
     render(result,
       error ? errorBox(error) : null,
       h('p', { class: 'changes', style: newCount ? null : 'visibility:hidden' },
@@ -188,10 +190,12 @@ export default function historyView(app) {
       }
       if (my !== seq) return;
       events = all;
+      loadedHash = location.hash;
     } catch (e) {
       if (my !== seq) return;
       error = e;
       events = [];
+      loadedHash = location.hash;
     }
     draw();
   }
