@@ -336,6 +336,17 @@ def test_live_events_and_metrics(tmp):
         with urllib.request.urlopen(f"http://127.0.0.1:{lab.d.http_port}/metrics", timeout=10) as r:
             ctype, text = r.headers["Content-Type"], r.read().decode()
         check(ctype.startswith("text/plain") and "version=0.0.4" in ctype, "Prometheus text format", ctype)
+        import promparse
+        try:
+            series = promparse.parse(text)
+        except ValueError as e:
+            raise Failure(f"/metrics breaks the exposition format: {e}")
+        routes = {dict(k[1]).get("view"): v for k, v in series.items()
+                  if k[0] == "pathwatch_routes" and dict(k[1]).get("peer") == "10.17.11.76"}
+        check(routes.get("post-policy") == 2 and routes.get("pre-policy") == 3,
+              "parsed: routes per router, peer and view", routes)
+        firing = [v for k, v in series.items() if k[0] == "pathwatch_alerts" and dict(k[1]) == {"state": "firing"}]
+        check(firing and firing[0] >= 0, "parsed: alerts by state", firing)
         for needle in ('pathwatch_bmp_messages_total{router="FW",type="route_monitoring"}',
                        'pathwatch_routes{router="FW",peer="10.17.11.76",view="post-policy"} 2',
                        "pathwatch_history_rows_total", "pathwatch_store_queue_depth", "pathwatch_store_batch_seconds_total",
