@@ -148,9 +148,11 @@ static int opt_duration(json_t *o, const char *key, int64_t dflt, int64_t *us)
 	return 0;
 }
 
+enum cmd_kind { CMD_ACK, CMD_SILENCE_ADD, CMD_SILENCE_EXPIRE, CMD_DRILL, CMD_RECEIVER_TEST };
+
 struct cmd {
 	struct alerts *alerts;
-	int kind; /* 0 ack, 1 silence add, 2 silence expire, 3 drill, 4 receiver test */
+	enum cmd_kind kind;
 	int64_t id, starts, ends, duration, now;
 	const char *by, *comment, *site;
 	json_t *matchers;
@@ -163,21 +165,21 @@ static void run_cmd(void *arg)
 {
 	struct cmd *c = arg;
 	switch (c->kind) {
-	case 0:
+	case CMD_ACK:
 		c->status = alerts_ack(c->alerts, c->id, c->by, c->comment, c->now, c->err, sizeof c->err);
 		break;
-	case 1:
+	case CMD_SILENCE_ADD:
 		c->status = alerts_silence_add(c->alerts, c->matchers, c->starts, c->ends, c->by, c->comment, c->now, &c->new_id,
 					       c->err, sizeof c->err);
 		break;
-	case 2:
+	case CMD_SILENCE_EXPIRE:
 		c->status = alerts_silence_expire(c->alerts, c->id, c->now, c->err, sizeof c->err);
 		break;
-	case 3:
+	case CMD_DRILL:
 		c->status = alerts_drill_add(c->alerts, c->site, c->duration, c->by, c->comment, c->now, &c->new_id, c->err,
 					     sizeof c->err);
 		break;
-	case 4:
+	case CMD_RECEIVER_TEST:
 		c->status = alerts_notify_test(c->alerts, c->site, c->now, &c->new_id, c->err, sizeof c->err);
 		break;
 	}
@@ -198,7 +200,8 @@ static enum MHD_Result run(const struct web_req *r, const struct web_ctx *ctx, s
 	}
 	if (c->new_id)
 		json_object_set_new(ok_body, "id", json_integer(c->new_id));
-	return web_reply_json(r->c, c->kind == 1 || c->kind == 3 || c->kind == 4 ? MHD_HTTP_CREATED : MHD_HTTP_OK, ok_body);
+	bool created = c->kind == CMD_SILENCE_ADD || c->kind == CMD_DRILL || c->kind == CMD_RECEIVER_TEST;
+	return web_reply_json(r->c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, ok_body);
 }
 
 enum MHD_Result api_alert_ack(const struct web_req *r, const struct web_ctx *ctx)
@@ -209,7 +212,7 @@ enum MHD_Result api_alert_ack(const struct web_req *r, const struct web_ctx *ctx
 	if (!b)
 		return sent;
 	bool bt = false;
-	struct cmd c = { .kind = 0, .id = r->id, .by = opt_str(b, "by", &bt), .comment = opt_str(b, "comment", &bt) };
+	struct cmd c = { .kind = CMD_ACK, .id = r->id, .by = opt_str(b, "by", &bt), .comment = opt_str(b, "comment", &bt) };
 	if (bt || !c.by || !*c.by) {
 		json_decref(b);
 		return web_reply_error(r->c, MHD_HTTP_BAD_REQUEST, "bad request body",
@@ -245,7 +248,7 @@ enum MHD_Result api_silences(const struct web_req *r, const struct web_ctx *ctx)
 		return sent;
 	bool bt = false;
 	int64_t now = pw_wall_us(), starts, ends, dur;
-	struct cmd c = { .kind = 1, .by = opt_str(b, "created_by", &bt), .comment = opt_str(b, "comment", &bt),
+	struct cmd c = { .kind = CMD_SILENCE_ADD, .by = opt_str(b, "created_by", &bt), .comment = opt_str(b, "comment", &bt),
 			 .matchers = json_object_get(b, "matchers") };
 	const char *why = NULL;
 	if (bt)
@@ -274,7 +277,7 @@ enum MHD_Result api_silences(const struct web_req *r, const struct web_ctx *ctx)
 enum MHD_Result api_silence_delete(const struct web_req *r, const struct web_ctx *ctx)
 {
 	REQUIRE_TOKEN(r->c, ctx);
-	struct cmd c = { .kind = 2, .id = r->id };
+	struct cmd c = { .kind = CMD_SILENCE_EXPIRE, .id = r->id };
 	return run(r, ctx, &c, json_pack("{s:I,s:b}", "silence", (json_int_t)r->id, "expired", 1));
 }
 
@@ -290,7 +293,7 @@ enum MHD_Result api_drills(const struct web_req *r, const struct web_ctx *ctx)
 	if (!b)
 		return sent;
 	bool bt = false;
-	struct cmd c = { .kind = 3, .site = opt_str(b, "site", &bt), .by = opt_str(b, "declared_by", &bt),
+	struct cmd c = { .kind = CMD_DRILL, .site = opt_str(b, "site", &bt), .by = opt_str(b, "declared_by", &bt),
 			 .comment = opt_str(b, "comment", &bt) };
 	if (bt || !c.site || opt_duration(b, "duration", 3600000000LL, &c.duration)) {
 		json_decref(b);
@@ -318,6 +321,6 @@ enum MHD_Result api_notifications(struct MHD_Connection *c, const struct web_ctx
 enum MHD_Result api_receiver_test(const struct web_req *r, const struct web_ctx *ctx)
 {
 	REQUIRE_TOKEN(r->c, ctx);
-	struct cmd c = { .kind = 4, .site = r->name };
+	struct cmd c = { .kind = CMD_RECEIVER_TEST, .site = r->name };
 	return run(r, ctx, &c, json_pack("{s:s,s:s}", "receiver", r->name, "event", "test"));
 }
