@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "check_harness.h"
+#include "test_prefix.h"
 #include "common/log.h"
 
 /* ------------------------------------------------------------ event log */
@@ -80,16 +81,6 @@ static const struct rec *only_route_event(int from, int line)
 }
 #define ONLY_ROUTE_EVENT(from) only_route_event((from), __LINE__)
 
-static struct pw_prefix pfx(const char *s)
-{
-	struct pw_prefix p;
-	const char *why;
-	if (pw_prefix_parse(s, &p, &why)) {
-		fprintf(stderr, "bad prefix in test: %s\n", s);
-		exit(2);
-	}
-	return p;
-}
 
 static bool same_prefix(const struct pw_prefix *a, const char *s)
 {

@@ -21,6 +21,7 @@
 
 #include "bgp.h"
 #include "check_harness.h"
+#include "test_prefix.h"
 #include "common/check.h"
 #include "common/log.h"
 #include "common/rbuf.h"
@@ -31,16 +32,6 @@
 
 enum { ORIGIN_IGP = 0, ORIGIN_EGP = 1, ORIGIN_INCOMPLETE = 2 };
 
-static struct pw_prefix pfx(const char *s)
-{
-	struct pw_prefix p;
-	const char *why;
-	if (pw_prefix_parse(s, &p, &why)) {
-		fprintf(stderr, "bad prefix in test: %s\n", s);
-		exit(2);
-	}
-	return p;
-}
 
 /* ------------------------------------------------ canonical attribute sets */
 
