@@ -52,6 +52,9 @@ struct tracker {
 	bool slow;            /* the last failover was slow or never converged */
 	char slow_summary[200];
 	json_t *slow_evidence;
+	bool recorded;        /* a best_paths row was written by this process */
+	enum best_kind rec_kind;
+	char rec_peer[64];    /* the winning session of the last row written */
 };
 
 struct alerts {
@@ -453,6 +456,22 @@ static int64_t er_lost_time(const struct alerts *a, const struct site *s, const 
 	return t ? t : now;
 }
 
+/* A best_paths row when the best path's kind or winning session changed. */
+static void record_best(struct alerts *a, size_t site, struct tracker *t, const char *pf, const struct best_path *b,
+			int64_t now)
+{
+	const char *peer = b->peer ? b->peer : "";
+	if (t->recorded && t->rec_kind == b->kind && !strcmp(t->rec_peer, peer))
+		return;
+	t->recorded = true;
+	t->rec_kind = b->kind;
+	snprintf(t->rec_peer, sizeof t->rec_peer, "%s", peer);
+	struct store_param p[] = { SP_I(now), SP_T(a->sites[site].name), SP_T(pf), SP_T(best_kind_name(b->kind)),
+				   SP_T(b->peer), SP_T(b->kind == BEST_UNKNOWN ? b->why_unknown : b->decided_by) };
+	store_exec(a->store,
+		   "INSERT INTO best_paths (t, site, prefix, best, peer, decided_by) VALUES (?1,?2,?3,?4,?5,?6)", p, 6);
+}
+
 static void track_failovers(struct alerts *a, size_t site, int64_t now, json_t *best_out)
 {
 	const struct site *s = &a->sites[site];
@@ -467,6 +486,7 @@ static void track_failovers(struct alerts *a, size_t site, int64_t now, json_t *
 		json_object_set_new(bj, "symmetric",
 				    b.kind == BEST_UNKNOWN ? json_null() : json_boolean(!(b.kind == BEST_VPN && b.er_present)));
 		json_array_append_new(best_out, bj);
+		record_best(a, site, t, pf, &b, now);
 		if (b.kind == BEST_UNKNOWN) {
 			best_path_free(&b);
 			continue;

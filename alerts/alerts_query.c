@@ -162,17 +162,20 @@ json_t *alerts_q_silences(sqlite3 *db, int64_t now, char *err, size_t n)
 	return json_pack("{s:o}", "silences", arr);
 }
 
-json_t *alerts_q_failovers(sqlite3 *db, const char *site, int limit, char *err, size_t n)
+json_t *alerts_q_failovers(sqlite3 *db, const char *site, const char *prefix, int limit, char *err, size_t n)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT id, site, prefix, kind, started, converged, duration_ms, from_path, to_path, drill_id,"
-			       " detail FROM failovers WHERE ?1 IS NULL OR site = ?1 ORDER BY id DESC LIMIT ?2",
+			       " detail FROM failovers WHERE (?1 IS NULL OR site = ?1) AND (?3 IS NULL OR prefix = ?3)"
+			       " ORDER BY id DESC LIMIT ?2",
 			       -1, &s, NULL) != SQLITE_OK)
 		return fail(db, NULL, err, n);
 	if (site)
 		sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, limit);
+	if (prefix)
+		sqlite3_bind_text(s, 3, prefix, -1, SQLITE_STATIC);
 	json_t *arr = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(
@@ -238,4 +241,59 @@ json_t *alerts_q_notifications(sqlite3 *db, const char *receiver, const char *st
 	}
 	sqlite3_finalize(s);
 	return json_pack("{s:o}", "notifications", arr);
+}
+
+json_t *alerts_q_best_paths(sqlite3 *db, const char *prefix, const char *site, int64_t from_us, int64_t to_us,
+			    char *err, size_t n)
+{
+	sqlite3_stmt *keys = NULL, *before = NULL, *range = NULL;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT DISTINCT site, prefix FROM best_paths WHERE (?1 IS NULL OR prefix = ?1)"
+			       " AND (?2 IS NULL OR site = ?2) ORDER BY site, prefix",
+			       -1, &keys, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT t, best, peer, decided_by FROM best_paths WHERE site = ?1 AND prefix = ?2 AND t < ?3"
+			       " ORDER BY t DESC LIMIT 1",
+			       -1, &before, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT t, best, peer, decided_by FROM best_paths WHERE site = ?1 AND prefix = ?2"
+			       " AND t >= ?3 AND t <= ?4 ORDER BY t",
+			       -1, &range, NULL) != SQLITE_OK) {
+		sqlite3_finalize(keys);
+		sqlite3_finalize(before);
+		return fail(db, range, err, n);
+	}
+	if (prefix)
+		sqlite3_bind_text(keys, 1, prefix, -1, SQLITE_STATIC);
+	if (site)
+		sqlite3_bind_text(keys, 2, site, -1, SQLITE_STATIC);
+	json_t *arr = json_array();
+	while (sqlite3_step(keys) == SQLITE_ROW) {
+		json_t *points = json_array();
+		sqlite3_stmt *sts[2] = { before, range };
+		for (int i = 0; i < 2; i++) {
+			sqlite3_bind_value(sts[i], 1, sqlite3_column_value(keys, 0));
+			sqlite3_bind_value(sts[i], 2, sqlite3_column_value(keys, 1));
+			sqlite3_bind_int64(sts[i], 3, from_us);
+			if (i)
+				sqlite3_bind_int64(sts[i], 4, to_us);
+			while (sqlite3_step(sts[i]) == SQLITE_ROW) {
+				json_t *t = i ? t_json(sts[i], 0) : NULL;
+				if (!t) { /* the path in force at `from` */
+					char b[PW_TIMESTRLEN];
+					pw_time_format(from_us, b, sizeof b);
+					t = json_string(b);
+				}
+				json_array_append_new(points, json_pack("[o,o,o,o]", t, s_json(sts[i], 1), s_json(sts[i], 2),
+									s_json(sts[i], 3)));
+			}
+			sqlite3_reset(sts[i]);
+		}
+		json_array_append_new(arr, json_pack("{s:o,s:o,s:o}", "site", s_json(keys, 0), "prefix", s_json(keys, 1),
+						     "points", points));
+	}
+	sqlite3_finalize(keys);
+	sqlite3_finalize(before);
+	sqlite3_finalize(range);
+	return json_pack("{s:o}", "series", arr);
 }

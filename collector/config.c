@@ -20,6 +20,7 @@ void config_defaults(struct pw_config *c)
 	c->db = pw_strdup("pathwatch.db");
 	c->max_message_bytes = 1u << 20;
 	c->resync_timeout_s = 120;
+	c->series_interval_ms = 10000;
 	c->log_level = pw_strdup("info");
 }
 
@@ -641,6 +642,12 @@ static void load_collector(struct pw_config *c, yaml_document_t *doc, yaml_node_
 			set_uint(e, v, key, &c->max_message_bytes, 4096, 64u << 20);
 		else if (!strcmp(key, "resync_timeout"))
 			set_uint(e, v, key, &c->resync_timeout_s, 1, 86400);
+		else if (!strcmp(key, "series_interval")) {
+			int before = e->count;
+			set_duration(e, v, key, &c->series_interval_ms);
+			if (e->count == before && (c->series_interval_ms < 1000 || c->series_interval_ms > 3600000))
+				err_at(e, v, "series_interval: expected from 1s to 1h");
+		}
 		else if (!strcmp(key, "log_level")) {
 			enum pw_log_level lvl;
 			if (!scalar(v) || pw_log_parse_level(scalar(v), &lvl))

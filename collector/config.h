@@ -9,6 +9,7 @@
  *     db: "pathwatch.db"
  *     max_message_bytes: 1048576
  *     resync_timeout: 120        # seconds
+ *     series_interval: 10s       # sampling of the dashboard's plots
  *     log_level: info            # error | warn | info | debug
  *   api: { token | token_file | token_env }   # bearer token for write endpoints
  *   sites: [...]                 # see examples/sea-cust11.yaml
@@ -33,6 +34,7 @@ struct pw_config {
 	char *db;
 	uint32_t max_message_bytes;
 	uint32_t resync_timeout_s;
+	int64_t series_interval_ms;
 	char *log_level;
 	struct rib_router_conf *routers; /* names owned here */
 	size_t n_routers;

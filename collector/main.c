@@ -24,6 +24,7 @@
 #include "feed.h"
 #include "ingest.h"
 #include "rib.h"
+#include "series.h"
 #include "store.h"
 #include "web/sse.h"
 #include "web/web.h"
@@ -311,6 +312,7 @@ struct daemon {
 	uv_timer_t rules_timer;
 	struct feed_server *feeds;
 	struct alerts *alerts;
+	struct series *series;
 	struct loopcall *lc;
 	struct sse_hub *sse;
 };
@@ -323,7 +325,9 @@ enum { RULES_TICK_MS = 1000 };
 static void rules_cb(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
-	alerts_tick(d->alerts, pw_wall_us());
+	int64_t now = pw_wall_us();
+	alerts_tick(d->alerts, now);
+	series_tick(d->series, now);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -378,6 +382,7 @@ static int cmd_run(const struct pw_config *cfg)
 	memset(&d, 0, sizeof d);
 	uv_loop_init(&d.loop);
 	d.alerts = alerts;
+	d.series = series_new(rib, st, cfg->series_interval_ms);
 	d.lc = loopcall_new(&d.loop);
 	d.sse = sse_hub_new();
 	rib_subscribe(rib, sse_rib_event, d.sse);
@@ -398,6 +403,7 @@ static int cmd_run(const struct pw_config *cfg)
 		feed_server_free(d.feeds);
 		loopcall_free(d.lc);
 		sse_hub_free(d.sse);
+		series_free(d.series);
 		deliver_stop(dl);
 		store_close(st);
 		alerts_free(alerts);
@@ -428,6 +434,7 @@ static int cmd_run(const struct pw_config *cfg)
 	feed_server_free(d.feeds);
 	loopcall_free(d.lc);
 	sse_hub_free(d.sse);
+	series_free(d.series);
 	deliver_stop(dl); /* its last results go into the store queue */
 	store_close(st); /* flushes: every change seen is committed */
 	alerts_free(alerts);

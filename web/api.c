@@ -11,6 +11,7 @@
 #include "httpd.h"
 #include "qs.h"
 #include "rib.h"
+#include "series.h"
 #include "store.h"
 #include "store_query.h"
 
@@ -134,4 +135,27 @@ enum MHD_Result api_history(struct MHD_Connection *c, const struct web_ctx *ctx)
 	const char *bad = NULL;
 	json_t *j = store_q_history(db, &hq, &bad, err_, sizeof err_);
 	return query_reply(c, j, bad, err_);
+}
+
+static enum MHD_Result series_reply(struct MHD_Connection *c, const struct web_ctx *ctx, uint32_t allowed,
+				    json_t *(*fn)(sqlite3 *, const struct series_query *, char *, size_t))
+{
+	struct qs q;
+	if (qs_parse(c, allowed | QS_BIT(QS_FROM) | QS_BIT(QS_TO) | QS_BIT(QS_POINTS), &q))
+		return bad_request(c, &q);
+	WEB_READER(c, ctx, db);
+	struct series_query sq = { .router = q.str[QS_ROUTER], .peer = q.str[QS_PEER], .view = q.view, .points = q.points };
+	api_time_range(&q, &sq.from_us, &sq.to_us);
+	json_t *j = fn(db, &sq, err_, sizeof err_);
+	return j ? web_reply_json(c, MHD_HTTP_OK, j) : store_error(c, err_);
+}
+
+enum MHD_Result api_series_prefixes(struct MHD_Connection *c, const struct web_ctx *ctx)
+{
+	return series_reply(c, ctx, QS_BIT(QS_ROUTER) | QS_BIT(QS_PEER) | QS_BIT(QS_VIEW), series_q_prefixes);
+}
+
+enum MHD_Result api_series_updates(struct MHD_Connection *c, const struct web_ctx *ctx)
+{
+	return series_reply(c, ctx, QS_BIT(QS_ROUTER), series_q_updates);
 }

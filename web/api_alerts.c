@@ -78,10 +78,32 @@ enum MHD_Result api_alert(const struct web_req *r, const struct web_ctx *ctx)
 enum MHD_Result api_failovers(struct MHD_Connection *c, const struct web_ctx *ctx)
 {
 	struct qs q;
-	if (qs_parse(c, QS_BIT(QS_SITE) | QS_BIT(QS_LIMIT), &q))
+	if (qs_parse(c, QS_BIT(QS_SITE) | QS_BIT(QS_PREFIX) | QS_BIT(QS_LIMIT), &q))
 		return bad(c, &q);
+	char pf[PW_PREFIXSTRLEN];
+	if (q.present & QS_BIT(QS_PREFIX))
+		pw_prefix_format(&q.prefix, pf, sizeof pf);
 	WEB_READER(c, ctx, db);
-	return reply(c, alerts_q_failovers(db, q.str[QS_SITE], q.limit, err_, sizeof err_), err_);
+	return reply(c, alerts_q_failovers(db, q.str[QS_SITE], q.present & QS_BIT(QS_PREFIX) ? pf : NULL, q.limit, err_,
+					   sizeof err_),
+		     err_);
+}
+
+enum MHD_Result api_best_paths(struct MHD_Connection *c, const struct web_ctx *ctx)
+{
+	struct qs q;
+	if (qs_parse(c, QS_BIT(QS_SITE) | QS_BIT(QS_PREFIX) | QS_BIT(QS_FROM) | QS_BIT(QS_TO), &q))
+		return bad(c, &q);
+	char pf[PW_PREFIXSTRLEN];
+	if (q.present & QS_BIT(QS_PREFIX))
+		pw_prefix_format(&q.prefix, pf, sizeof pf);
+	int64_t from, to;
+	api_time_range(&q, &from, &to);
+	WEB_READER(c, ctx, db);
+	return reply(c,
+		     alerts_q_best_paths(db, q.present & QS_BIT(QS_PREFIX) ? pf : NULL, q.str[QS_SITE], from, to, err_,
+					 sizeof err_),
+		     err_);
 }
 
 /* ------------------------------------------------------------ writes */

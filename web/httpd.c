@@ -235,7 +235,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		{ "/api/v1/status", api_status }, { "/api/v1/routers", api_routers }, { "/api/v1/peers", api_peers },
 		{ "/api/v1/rib", api_rib },       { "/api/v1/history", api_history }, { "/api/v1/sites", api_sites },
 		{ "/api/v1/alerts", api_alerts }, { "/api/v1/failovers", api_failovers },
-		{ "/api/v1/notifications", api_notifications },
+		{ "/api/v1/notifications", api_notifications }, { "/api/v1/series/prefixes", api_series_prefixes },
+		{ "/api/v1/series/updates", api_series_updates }, { "/api/v1/series/best_paths", api_best_paths },
 	};
 	bool is_get = get;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)

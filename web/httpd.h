@@ -47,6 +47,9 @@ enum MHD_Result api_alert_ack(const struct web_req *r, const struct web_ctx *ctx
 enum MHD_Result api_silences(const struct web_req *r, const struct web_ctx *ctx);
 enum MHD_Result api_silence_delete(const struct web_req *r, const struct web_ctx *ctx);
 enum MHD_Result api_failovers(struct MHD_Connection *c, const struct web_ctx *ctx);
+enum MHD_Result api_best_paths(struct MHD_Connection *c, const struct web_ctx *ctx);
+enum MHD_Result api_series_prefixes(struct MHD_Connection *c, const struct web_ctx *ctx);
+enum MHD_Result api_series_updates(struct MHD_Connection *c, const struct web_ctx *ctx);
 enum MHD_Result api_drills(const struct web_req *r, const struct web_ctx *ctx);
 enum MHD_Result api_notifications(struct MHD_Connection *c, const struct web_ctx *ctx);
 enum MHD_Result api_receiver_test(const struct web_req *r, const struct web_ctx *ctx);

@@ -7,12 +7,13 @@
 
 #include "alerts/site.h"
 #include "bmp.h"
+#include "common/mono.h"
 #include "store_query.h"
 
-enum { QS_DEFAULT_LIMIT = 100, QS_MAX_LIMIT = 10000 };
+enum { QS_DEFAULT_LIMIT = 100, QS_MAX_LIMIT = 10000, QS_DEFAULT_POINTS = 600, QS_MAX_POINTS = 5000 };
 
 static const char *const names[QS_COUNT] = { "router", "peer", "view", "prefix", "match", "limit",
-					     "cursor", "at", "from", "to", "order", "state", "site", "rule", "receiver", "alert" };
+					     "cursor", "at", "from", "to", "order", "state", "site", "rule", "receiver", "alert", "points" };
 
 struct iter {
 	uint32_t allowed;
@@ -74,12 +75,17 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 		else
 			fail(it, key, "%s", "match must be exact, longer or shorter");
 		break;
-	case QS_LIMIT: {
+	case QS_LIMIT:
+	case QS_POINTS: {
 		char *end;
 		long v = strtol(value, &end, 10);
-		if (*end || v < 1 || v > QS_MAX_LIMIT)
-			fail(it, key, "%s", "limit must be a whole number from 1 to 10000");
-		q->limit = (int)v;
+		long max = p == QS_LIMIT ? QS_MAX_LIMIT : QS_MAX_POINTS;
+		if (*end || v < 1 || v > max) {
+			char d[64];
+			snprintf(d, sizeof d, "%s must be a whole number from 1 to %ld", key, max);
+			fail(it, key, "%s", d);
+		}
+		*(p == QS_LIMIT ? &q->limit : &q->points) = (int)v;
 		break;
 	}
 	case QS_AT:
@@ -125,6 +131,7 @@ int qs_parse(struct MHD_Connection *c, uint32_t allowed, struct qs *q)
 	memset(q, 0, sizeof *q);
 	q->view = -1;
 	q->limit = QS_DEFAULT_LIMIT;
+	q->points = QS_DEFAULT_POINTS;
 	q->match = STORE_MATCH_EXACT;
 	struct iter it = { allowed, q, 0 };
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, each, &it);
@@ -133,4 +140,10 @@ int qs_parse(struct MHD_Connection *c, uint32_t allowed, struct qs *q)
 	if (!it.failed && (q->present & QS_BIT(QS_FROM)) && (q->present & QS_BIT(QS_TO)) && q->from > q->to)
 		fail(&it, "from", "%s", "from is after to");
 	return it.failed ? -1 : 0;
+}
+
+void api_time_range(const struct qs *q, int64_t *from_us, int64_t *to_us)
+{
+	*to_us = q->present & QS_BIT(QS_TO) ? q->to : pw_wall_us();
+	*from_us = q->present & QS_BIT(QS_FROM) ? q->from : *to_us - 3600 * (int64_t)1000000;
 }

@@ -14,7 +14,7 @@
 
 enum qs_param {
 	QS_ROUTER, QS_PEER, QS_VIEW, QS_PREFIX, QS_MATCH, QS_LIMIT, QS_CURSOR, QS_AT, QS_FROM, QS_TO, QS_ORDER,
-	QS_STATE, QS_SITE, QS_RULE, QS_RECEIVER, QS_ALERT, QS_COUNT
+	QS_STATE, QS_SITE, QS_RULE, QS_RECEIVER, QS_ALERT, QS_POINTS, QS_COUNT
 };
 #define QS_BIT(p) (1u << (p))
 
@@ -25,6 +25,7 @@ struct qs {
 	struct pw_prefix prefix;
 	int match;                 /* enum store_match */
 	int limit;
+	int points;                /* plots: points per series */
 	int64_t at, from, to;
 	bool newest_first;
 	/* on error: */
@@ -35,5 +36,7 @@ struct qs {
 /* Parses the request's query string against `allowed`. 0, or -1 with
  * bad_param/why set. */
 int qs_parse(struct MHD_Connection *c, uint32_t allowed, struct qs *q);
+/* A plot's time range from `from`/`to`: by default the hour up to now. */
+void api_time_range(const struct qs *q, int64_t *from_us, int64_t *to_us);
 
 #endif

@@ -323,11 +323,67 @@ def test_configuration_file(tmp):
         check(flag in help_text, f"--help lists {flag}", help_text)
 
 
+def test_plot_series(tmp):
+    cfg = os.path.join(tmp, "series.yaml")
+    with open(cfg, "w") as f:
+        f.write("collector:\n  series_interval: 1s\n")
+    msgs = messages("frr-steady-fw.bmp")
+    rm = sum(1 for m in msgs if m[5] == bw.ROUTE_MONITORING)
+    d = Daemon(PW, os.path.join(tmp, "pw.db"), tmp, extra=["--config", cfg]).start()
+    try:
+        sock = send(d, msgs, keep_open=True)
+        wait_routes(d, "FW", announced_routes("frr-steady-fw.bmp"))
+        peers = {(p["address"], v): n for p in d.get("/api/v1/peers", router="FW")["peers"]
+                 for v, n in p["prefixes"].items()}
+
+        def last_values():
+            ser = d.get("/api/v1/series/prefixes", router="FW")["series"]
+            return {(x["peer"], x["view"]): x["points"][-1][1] for x in ser}
+        wait_for(lambda: last_values() == {k: n for k, n in peers.items() if n}, 10,
+                 "the plotted prefix counts reach the peers' counts")
+        upd = wait_for(lambda: d.get("/api/v1/series/updates", router="FW")["series"], 10, "an updates series")
+        total = round(sum(p[1] * p[2] for p in upd[0]["points"]))
+        check(upd[0]["router"] == "FW" and total == rm,
+              "updates/s over time add up to the capture's Route Monitoring messages", [total, rm, upd])
+
+        # a withdraw: the count steps down by one, the earlier value stays in the past
+        vpn = next(m for m in msgs if m[5] == bw.ROUTE_MONITORING and bw.peer_of(m)[1] == "10.17.11.76"
+                   and not m[7] & 0x40 and m.endswith(bw.nlri("10.17.11.0/25")))
+        before = peers[("10.17.11.76", "pre-policy")]
+        sock.sendall(bw.route_monitoring(bw.header_of(vpn), bw.update(withdraw=["10.17.11.0/25"])))
+        key = ("10.17.11.76", "pre-policy")
+        wait_for(lambda: last_values().get(key) == before - 1, 10, "the plot follows the withdraw")
+        pts = next(x for x in d.get("/api/v1/series/prefixes", router="FW", peer="10.17.11.76", view="pre-policy")["series"])
+        check([p[1] for p in pts["points"]][-2:] == [before, before - 1], "the step from the old to the new count", pts)
+        check(pts["view"] == "pre-policy" and pts["peer_type"] == "global" and pts["asn"] == 65515,
+              "a series names its router, peer, peer type, AS and view", pts)
+
+        # the time window and the number of points
+        first = pts["points"][0][0]
+        early = d.get("/api/v1/series/prefixes", router="FW", to=first)
+        check(all(len(x["points"]) <= 1 for x in early["series"]), "nothing after to=", early)
+        # the route comes back: on a one-point-per-hour plot the dip still shows
+        sock.sendall(vpn)
+        wait_for(lambda: last_values().get(key) == before, 10, "the plot follows the re-announce")
+        one = d.get("/api/v1/series/prefixes", router="FW", view="pre-policy", points=1)["series"]
+        check(one and all(len(x["points"]) <= 4 for x in one),
+              "points=1: the value at from plus the lowest, highest and last of the one bucket", one)
+        dip = next(x for x in one if x["peer"] == "10.17.11.76")
+        check([p[1] for p in dip["points"]][-2:] == [before - 1, before], "the short dip is kept at any zoom", dip)
+        check(d.get_status("/api/v1/series/prefixes", points=0)[0] == 400
+              and d.get_status("/api/v1/series/updates", view="loc-rib")[0] == 400,
+              "bad points and parameters the endpoint does not take are 400s")
+        sock.close()
+    finally:
+        d.stop()
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([
         ("reference topology through replay and the API", test_reference_topology_api),
         ("bad parameters are 400s naming the parameter", test_bad_parameters),
         ("history across sessions, peer down, as-of", test_history_across_sessions_and_peer_down),
+        ("plots: prefix counts and updates per second over time", test_plot_series),
         ("live feed: disconnect, unchanged re-dump, restart, resync", test_live_feed_reconnect_and_restart),
         ("hostile feeds close only themselves", test_hostile_feeds_close_only_themselves),
         ("configuration file: errors with lines, settings applied", test_configuration_file),

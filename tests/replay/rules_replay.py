@@ -385,6 +385,21 @@ def test_failover_observed_and_slow(tmp):
         wait_for(lambda: any(f["kind"] == "failback" for f in lab.d.get("/api/v1/failovers")["failovers"]), 10,
                  "failback recorded")
         lab.healthy()
+        # the prefix history's plot: failovers of one prefix, the best path over time
+        only = lab.d.get("/api/v1/failovers", prefix="10.17.11.0/25")["failovers"]
+        check(only and all(f["prefix"] == "10.17.11.0/25" for f in only)
+              and lab.d.get("/api/v1/failovers", prefix="10.17.11.128/26")["failovers"] == [],
+              "failovers?prefix= gives that prefix's failovers only", only)
+        bp = lab.d.get("/api/v1/series/best_paths", prefix="10.17.11.0/25")["series"]
+        check(len(bp) == 1 and bp[0]["site"] == "lab", "one best-path series for the hub prefix", bp)
+        kinds = [p[1] for p in bp[0]["points"]]
+        check(kinds[-3:] == ["er", "vpn", "er"], "best path over time: ER, then the VPN, then ER again", bp)
+        vpn_pt = bp[0]["points"][-2]
+        check(vpn_pt[2] in ("10.17.11.76", "10.17.11.77") and vpn_pt[3],
+              "the VPN period names the winning session and how it was decided", vpn_pt)
+        later = lab.d.get("/api/v1/series/best_paths", prefix="10.17.11.0/25", **{"from": bp[0]["points"][-1][0]})
+        check([p[1] for p in later["series"][0]["points"]][0] == "vpn",
+              "from= starts with the path in force just before it", later)
         # a stale backup: the VPN routes for the hub are gone too when ER fails
         vpn = [m for m in fw_msgs(lab, "10.17.11.76") + fw_msgs(lab, "10.17.11.77") if m.endswith(hub)]
         lab.send("FW", *[bw.route_monitoring(bw.header_of(m), bw.update(withdraw=["10.17.11.0/25"])) for m in vpn])
