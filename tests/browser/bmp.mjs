@@ -91,6 +91,14 @@ export const typeOf = (m) => m[5];
 export const peerOf = (m) => [...m.subarray(28, 32)].join('.');
 /** The 42-byte per-peer header of a captured message. */
 export const headerOf = (m) => Buffer.from(m.subarray(6, 48));
+/** A captured message as a router would send it now: its per-peer header's timestamp set to the current time. */
+export function stampedNow(m) {
+  const c = Buffer.from(m);
+  const now = Date.now();
+  c.writeUInt32BE(Math.floor(now / 1000), 6 + 34);
+  c.writeUInt32BE((now % 1000) * 1000, 6 + 38);
+  return c;
+}
 
 /** A BMP "router": a TCP connection to the collector. */
 export async function connect(port, ...messages) {

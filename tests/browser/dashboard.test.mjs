@@ -11,21 +11,18 @@
 // Ends with the line "N passed, N failed"; exit 0 only when all passed.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import * as bmp from './bmp.mjs';
+import { Failure, Steps, check, freePort, hashGo, launch, marker, shot, sleep, text, top, waitFor } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const top = path.resolve(here, '../..');
 const BINARY = path.resolve(process.argv[2] || process.env.PATHWATCH || path.join(top, 'build/pathwatch'));
 const FIX = path.join(top, 'tests/fixtures/bmp');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TOKEN = 'test-token';
 const TZ = 'America/New_York';   // not the machine's zone: local time and UTC must differ
 const SITE = `
+collector:
+  series_interval: 1s
 api:
   token: ${TOKEN}
 sites:
@@ -52,32 +49,6 @@ sites:
 const GEN = { name: 'GEN', peer: '198.51.100.1', asn: 64999, count: 2000 };
 const genPrefix = (i) => `100.${64 + (i >> 8)}.${i & 255}.0/24`;
 const WITHDRAWN = genPrefix(5);   // 100.64.5.0/24
-
-// ---------------------------------------------------------------- plumbing
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-  });
-}
-
-class Failure extends Error {}
-function check(cond, what, detail) {
-  if (!cond) throw new Failure(detail === undefined ? what : `${what}\n      got: ${JSON.stringify(detail).slice(0, 1500)}`);
-}
-
-async function waitFor(fn, timeoutMs, what) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    await sleep(100);
-  }
-  throw new Failure(`timed out after ${timeoutMs / 1000}s: ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 500)})`);
-}
 
 class Daemon {
   constructor(work) {
@@ -144,18 +115,6 @@ function genMessages() {
 }
 
 // ---------------------------------------------------------------- page helpers
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-async function hashGo(page, hash) {
-  await page.evaluate((h) => { location.hash = h; }, hash);
-}
-async function marker(page, set) {
-  if (set) return page.evaluate(() => { window.__pwNoReload = 'kept'; });
-  return page.evaluate(() => window.__pwNoReload);
-}
-const text = (page, sel) => page.locator(sel).first().innerText();
-
 async function tileInfo(page) {
   return page.$$eval('.site[data-site=lab] .tile', (ts) => ts.map((t) => {
     const r = t.getBoundingClientRect();
@@ -226,42 +185,26 @@ async function alertId() {
 }
 
 // ---------------------------------------------------------------- the run
-const results = [];
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-browser-'));
+const steps = new Steps(work);
+const step = (name, fn) => steps.step(name, fn);
+const toFront = (p) => steps.toFront(p);
+const view = (p, name) => shot(p, 'dashboard', name);   // a screenshot kept as a test artifact
 let daemon, browser, ctx, page, page2;
 const shared = {};
 
-let front = null;   // the page in front: a background tab gets throttled timers and no focus
-async function toFront(p) { front = p; await p.bringToFront(); }
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    if (page && front !== page) await toFront(page);
-    await fn();
-    results.push([name, true]);
-    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-  } catch (e) {
-    results.push([name, false]);
-    const shot = path.join(work, `fail-${results.length}.png`);
-    try { if (front) await front.screenshot({ path: shot, fullPage: true }); } catch { /* no page */ }
-    console.log(`FAIL ${name}\n     ${e instanceof Failure ? '' : e.name + ': '}${e.message}\n     screenshot: ${shot}`);
-  }
-}
-
 async function main() {
   check(fs.existsSync(BINARY), `no pathwatch binary at ${BINARY} (build it: ninja -C build)`);
-  check(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
   daemon = await new Daemon(work).start();
   for (const r of ['CE1', 'CE2', 'FW']) socks[r] = await bmp.connect(daemon.bmpPort, ...msgs[r]);
   await waitFor(async () => (await daemon.get('/api/v1/sites')).sites[0].health === 'ok', 20000, 'the lab site healthy (API)');
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launch();
   ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: TZ, locale: 'en-US' });
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: daemon.base });
   const pageErrors = [];
   page = await ctx.newPage();
-  front = page;
+  steps.main = steps.front = page;
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.setDefaultTimeout(10000);
 
@@ -298,6 +241,7 @@ async function main() {
     check(/next drill due/i.test(await text(page, '.site[data-site=lab] .facts')), 'next drill due shown');
     await page.waitForSelector('#live[data-state=live]', { timeout: 10000 });
     check((await text(page, '#live')).includes('live'), 'the indicator says live');
+    await view(page, 'overview-healthy');
   });
 
   await step('a VPN Peer Down turns the tile red and raises the alert live, without reload, in place', async () => {
@@ -332,6 +276,8 @@ async function main() {
     const card = page2.locator('article.alert-card[data-rule=vpn-session-down]');
     check((await card.innerText()).includes('10.17.11.77 is down'), 'summary shown', await card.innerText());
     shared.alertId = Number(await card.getAttribute('data-alert-id'));
+    await view(page, 'overview-fault');
+    await view(page2, 'alerts');
     console.log(`     (tile red and alert shown ${took} ms after the Peer Down)`);
   });
 
@@ -428,6 +374,7 @@ async function main() {
     check(caps.includes('4-octet-as') && caps.includes('multiprotocol') && caps.includes('AS65515'), 'capabilities of both OPENs', caps.slice(0, 600));
     check(await page.locator('article.router-card').count() === 1, '?router= shows only that router');
     check(await marker(page) === 'kept', 'navigation between views without reload');
+    await view(page, 'routers');
   });
 
   await step('live indicator: paused holds the page, resume catches up', async () => {
@@ -509,6 +456,7 @@ async function main() {
     check(Object.keys(r0).every((k) => attrs.includes(k)), 'the detail lists every attribute of the route', [Object.keys(r0), attrs]);
     check((await row.locator('dl.attrs [data-attr=as_path]').innerText()).includes('64999'), 'AS path in the detail');
     check((await row.getAttribute('data-key')).includes(info.prefixes[0]), 'detail of the right route');
+    await view(page, 'rib');
   });
 
   await step('as-of picker: a withdrawn route shows at a past time', async () => {
@@ -535,6 +483,7 @@ async function main() {
     check(info.prefixes.length === 1 && info.prefixes[0] === WITHDRAWN, 'the withdrawn route as of then', info);
     const banner = await text(page, '.asof');
     check(banner.includes('HISTORY') && banner.includes(atIso), 'the page says it is history, as of when', banner);
+    await view(page, 'rib-as-of');
     await page.locator('.asof a[data-link=live]').click();
     await page.waitForFunction(() => !location.hash.includes('at='));
     await waitRibLoaded(page, 'back to live');
@@ -565,10 +514,63 @@ async function main() {
     const api = await daemon.get('/api/v1/history', { prefix: '10.17.11.0/25', limit: 1000 });
     check(ev.length === api.events.length, 'every event of the prefix', [ev.length, api.events.length]);
     check(ev.some((t) => t.includes('withdraw') && t.includes('peer-down') && t.includes('10.17.11.77')), 'the peer-down withdraws of .77');
-    const lanes = await page.locator('.timeline-svg g.lane').count();
+    const lanes = await page.locator('.timeline-svg g.lane:not(.lane-best)').count();
     const expectLanes = new Set(api.events.map((e) => `${e.router}|${e.peer}|${e.view}`)).size;
     check(lanes === expectLanes, 'one lane per router/peer/view', [lanes, expectLanes]);
     check(await page.locator('.timeline-svg g.lane[data-lane^="FW|10.17.11.77|post-policy"] g.ev-withdraw').count() >= 1, 'withdraw mark on the .77 lane');
+    check(await page.locator('.timeline-svg g.lane-best[data-site=lab] g.bp[data-best=er]').count() >= 1,
+      'an Azure prefix of the site: a best-path lane, ExpressRoute');
+  });
+
+  await step('failover of the hub prefix: the history shows the best path over time and the failover', async () => {
+    const hub = bmp.nlri('10.17.11.0/25');
+    const er = [...fwMsgs('192.168.11.0'), ...fwMsgs('192.168.11.2')].filter((m) => m.subarray(m.length - hub.length).equals(hub));
+    check(er.length === 4, 'the hub prefix from both CEs, pre- and post-policy, in the capture', er.length);
+    // failovers are timed on the routers' clocks: the messages carry the time they are sent, as a router's would
+    await bmp.send(socks.FW, ...er.map((m) => bmp.stampedNow(bmp.routeMonitoring(bmp.headerOf(m), bmp.update({ withdraw: ['10.17.11.0/25'] })))));
+    await waitFor(async () => (await daemon.get('/api/v1/failovers', { prefix: '10.17.11.0/25' })).failovers.some((f) => f.kind === 'failover'),
+      10000, 'a failover recorded (API)');
+    await sleep(1000);
+    await bmp.send(socks.FW, ...er.map(bmp.stampedNow));
+    await waitFor(async () => (await daemon.get('/api/v1/failovers', { prefix: '10.17.11.0/25' })).failovers.some((f) => f.kind === 'failback'),
+      10000, 'the failback recorded (API)');
+    // the page already shows this prefix: it offers the new events, a click loads them
+    await page.locator('.history-result [data-action=reload]').click();
+    await page.waitForSelector('.timeline-svg g.fo-failback');
+    const svg = await page.evaluate(() => ({
+      best: [...document.querySelectorAll('.timeline-svg g.lane-best g.bp')].map((g) => g.dataset.best),
+      fo: [...document.querySelectorAll('.timeline-svg g.fo')].map((g) => g.getAttribute('class')),
+      text: document.querySelector('.timeline-svg g.fo-failover .fo-text')?.textContent,
+    }));
+    check(svg.best.slice(-3).join() === 'er,vpn,er', 'best path: ExpressRoute, then the VPN, then ExpressRoute again', svg);
+    check(svg.fo.some((c) => c.includes('fo-failover')) && svg.fo.some((c) => c.includes('fo-failback')), 'failover and failback marked', svg);
+    check(/failover \d+\.\d s/.test(svg.text), 'the failover mark says how long it took', svg.text);
+    await view(page, 'history');
+  });
+
+  await step('plots: routes per peer and view, updates per second, refreshed live', async () => {
+    await marker(page, true);
+    await hashGo(page, '#/plots?router=GEN&range=15m');
+    const sel = '.plot[data-plot=prefixes] g.series[data-key="GEN|198.51.100.1|global|pre-policy"]';
+    await page.waitForSelector(sel);
+    const legend = () => page.locator('.plot[data-plot=prefixes] .plot-legend li[data-key="GEN|198.51.100.1|global|pre-policy"] .val').innerText();
+    await waitFor(async () => (await legend()) === (GEN.count - 1).toLocaleString('en-US'), 10000, 'the latest count: all generated routes but the withdrawn one');
+    check(Number(await page.locator(sel).getAttribute('data-points')) >= 2, 'the count rose and stepped down: several points');
+    const upd = page.locator('.plot[data-plot=updates] g.series[data-key=GEN]');
+    check(Number(await upd.getAttribute('data-points')) >= 1, 'GEN\'s updates per second plotted');
+    // a withdraw arrives: the plot follows on its own, no reload
+    await bmp.send(socks.GEN, bmp.routeMonitoring(shared.genHdr, bmp.update({ withdraw: [genPrefix(6)] })));
+    await waitFor(async () => (await legend()) === (GEN.count - 2).toLocaleString('en-US'), 20000, 'the plot refreshed with the new count');
+    check(await marker(page) === 'kept', 'no reload');
+    // keyboard: read values at a time
+    await page.locator('.plot[data-plot=prefixes] .chart').focus();
+    await page.keyboard.press('ArrowLeft');
+    const hover = await text(page, '.plot[data-plot=prefixes] .plot-hover');
+    check(/GEN ← 198\.51\.100\.1/.test(hover) && /\d/.test(hover), 'arrow keys read the values at a time', hover);
+    // the table holds the same numbers
+    const row = await page.locator('.plot-table tr[data-key="routesGEN|198.51.100.1|global|pre-policy"]').evaluate((r) => [...r.cells].map((c) => c.textContent));
+    check(row[2] === GEN.count.toLocaleString('en-US') && row[3] === (GEN.count - 2).toLocaleString('en-US'), 'table: highest and latest', row);
+    await view(page, 'plots');
   });
 
   await step('copy button, keyboard navigation, narrow window', async () => {
@@ -603,7 +605,7 @@ async function main() {
       tiles: [...document.querySelectorAll('.tile')].map((t) => Math.round(t.getBoundingClientRect().left)) }));
     check(w.doc <= w.win, 'overview fits a 360 px window (no horizontal scroll)', w);
     check(new Set(w.tiles).size === 1, 'tiles stacked in one column', w.tiles);
-    for (const h of ['#/alerts', '#/routers', '#/rib', '#/history?prefix=10.17.11.0/25']) {
+    for (const h of ['#/alerts', '#/routers', '#/rib', '#/history?prefix=10.17.11.0/25', '#/plots']) {
       await hashGo(page, h);
       await page.waitForTimeout(800);
       const d = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
@@ -648,9 +650,7 @@ try {
   for (const s of Object.values(socks)) s.destroy();
   if (daemon) await daemon.stop().catch(() => {});
 }
-const failed = results.filter(([, ok]) => !ok).length + (fatal ? 1 : 0);
-const passed = results.filter(([, ok]) => ok).length;
-if (failed && daemon) console.log(`--- pathwatch log (tail) ---\n${daemon.tail()}\n--- work dir: ${work}`);
-if (!failed && !process.env.PW_BROWSER_KEEP) fs.rmSync(work, { recursive: true, force: true });
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed || !passed ? 1 : 0);
+const bad = fatal || steps.results.some(([, ok]) => !ok);
+if (bad && daemon) console.log(`--- pathwatch log (tail) ---\n${daemon.tail()}\n--- work dir: ${work}`);
+if (!bad && !process.env.PW_BROWSER_KEEP) fs.rmSync(work, { recursive: true, force: true });
+process.exit(steps.summary(fatal));

@@ -5,6 +5,7 @@
 //   #/routers[?router=]    routers and peers
 //   #/rib?router=&peer=&view=&prefix=&match=&limit=&cursor=&at=
 //   #/history?prefix=&match=&router=&peer=&view=
+//   #/plots?router=&peer=&view=&range=|from=&to=
 import { api, askToken, dialog, h, render, time, toast, token } from './lib.js';
 import { Live } from './live.js';
 import overview from './views/overview.js';
@@ -12,6 +13,7 @@ import alerts from './views/alerts.js';
 import routers from './views/routers.js';
 import rib from './views/rib.js';
 import historyView from './views/history.js';
+import plots from './views/plots.js';
 
 const ROUTES = [
   { re: /^\/$/, view: overview, nav: '/' },
@@ -19,6 +21,7 @@ const ROUTES = [
   { re: /^\/routers$/, view: routers, nav: '/routers' },
   { re: /^\/rib$/, view: rib, nav: '/rib' },
   { re: /^\/history$/, view: historyView, nav: '/history' },
+  { re: /^\/plots$/, view: plots, nav: '/plots' },
 ];
 
 const live = new Live();

@@ -1,14 +1,18 @@
 // #/history?prefix=&match=&router=&peer=&view=&from=&to=
 // A prefix's history: an SVG timeline with one lane per router/peer/view
-// (announce ▲, change ◆, withdraw ✖; a bar while the route was present)
-// and the table of events with their attributes.
+// (announce ▲, change ◆, withdraw ✖; a bar while the route was present),
+// for a site's Azure prefix the path that was best over time (a lane on
+// top) and its failovers/failbacks (vertical marks across the lanes), and
+// the table of events with their attributes.
 import { api, asPath, badge, copyable, debounce, errorBox, fromLocalInput, h, localTime, render, s, time, toLocalInput, utcTitle } from '../lib.js';
 import { matchesFilter } from './rib.js';
+import { timeAxis } from '../chart.js';
 
 const VIEWS = ['pre-policy', 'post-policy', 'loc-rib', 'adj-rib-out-pre', 'adj-rib-out-post'];
 const KEYS = ['prefix', 'match', 'router', 'peer', 'view', 'from', 'to'];
 const MAX_EVENTS = 5000;
 const ACTION_LVL = { announce: 'ok', change: 'warn', withdraw: 'bad' };
+const BEST_TEXT = { er: 'ExpressRoute', vpn: 'VPN', none: 'no path', unknown: 'unknown' };
 
 function mark(action, x, y) {
   if (action === 'announce') return s('path', { d: `M${x} ${y - 7} L${x + 7} ${y + 6} L${x - 7} ${y + 6} Z`, class: 'mk mk-announce' });
@@ -16,35 +20,42 @@ function mark(action, x, y) {
   return s('path', { d: `M${x - 6} ${y - 6} L${x + 6} ${y + 6} M${x + 6} ${y - 6} L${x - 6} ${y + 6}`, class: 'mk mk-withdraw' });
 }
 
-function niceTicks(t0, t1, width) {
-  const n = Math.max(2, Math.min(8, Math.floor(width / 140)));
-  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800].map((x) => x * 1000);
-  const span = Math.max(1, t1 - t0);
-  const step = steps.find((st) => span / st <= n) || span / n;
-  const out = [];
-  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) out.push(t);
-  return { ticks: out, step };
-}
-
-function timelineSVG(events, width, range) {
+function timelineSVG(events, width, range, extra = { best: [], failovers: [] }) {
   const lanes = new Map();
   for (const e of events) {
     const k = `${e.router}|${e.peer}|${e.view}|${e.prefix}|${e.path_id || 0}`;
     if (!lanes.has(k)) lanes.set(k, []);
     lanes.get(k).push(e);
   }
-  const laneH = 40, top = 8, axisH = 28, padL = 12, padR = 16;
-  const height = top + lanes.size * laneH + axisH;
+  const best = extra.best.filter((b) => b.points.length);
+  const laneH = 40, top = 8 + (extra.failovers.length ? 16 : 0), axisH = 28, padL = 12, padR = 16;
+  const nLanes = best.length + lanes.size;
+  const height = top + nLanes * laneH + axisH;
   const times = events.map((e) => Date.parse(e.time));
   let t0 = range.from ? Date.parse(range.from) : Math.min(...times);
   let t1 = range.to ? Date.parse(range.to) : Math.max(Date.now(), ...times);
   if (t1 - t0 < 2000) { t0 -= 1000; t1 += 1000; }
   const pad = (t1 - t0) * 0.03;
   t0 -= pad; t1 += pad;
-  const x = (t) => padL + (t - t0) / (t1 - t0) * (width - padL - padR);
+  const now = Math.min(Date.now(), t1 - pad);
+  const x = (t) => padL + (Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0) * (width - padL - padR);
   const multiPrefix = new Set(events.map((e) => e.prefix)).size > 1;
   const rows = [];
   let i = 0;
+  for (const b of best) {
+    const y = top + i * laneH + 26;
+    rows.push(s('g', { class: 'lane lane-best', 'data-key': `best|${b.site}|${b.prefix}`, 'data-site': b.site },
+      s('text', { x: padL, y: y - 12, class: 'lane-label' }, `best path · site ${b.site}${multiPrefix ? ' · ' + b.prefix : ''}`),
+      b.points.map(([t, kind, peer, how], j) => {
+        const a = Date.parse(t), z = j + 1 < b.points.length ? Date.parse(b.points[j + 1][0]) : now;
+        const w = Math.max(1, x(z) - x(a));
+        return s('g', { class: `bp bp-${kind}`, 'data-best': kind },
+          s('rect', { x: x(a), y: y - 8, width: w, height: 16, rx: 2 }),
+          w > 70 ? s('text', { x: x(a) + 4, y: y + 4, class: 'bp-text' }, BEST_TEXT[kind] || kind) : null,
+          s('title', null, `${BEST_TEXT[kind] || kind}${peer ? ' via ' + peer : ''} from ${localTime(t)}${how ? '\n' + how : ''}\n${utcTitle(t)}`));
+      })));
+    i++;
+  }
   for (const [k, evs] of lanes) {
     const y = top + i * laneH + 26;
     const e0 = evs[0];
@@ -68,26 +79,40 @@ function timelineSVG(events, width, range) {
           (e.action !== 'withdraw' ? `\nAS path ${asPath(e.as_path) || '∅'} · next hop ${e.next_hop || '—'} · LP ${e.local_pref ?? '—'}` : ''))))));
     i++;
   }
-  const { ticks, step } = niceTicks(t0, t1, width);
-  const ay = top + lanes.size * laneH + 4;
-  const showDate = t1 - t0 > 86400000 || new Date(t0).toDateString() !== new Date(t1).toDateString();
+  const ay = top + nLanes * laneH + 4;
+  const marks = extra.failovers.filter((f) => { const t = Date.parse(f.started); return t >= t0 && t <= t1; }).map((f) => {
+    const a = Date.parse(f.started), z = f.converged ? Date.parse(f.converged) : now;
+    const txt = f.kind === 'failback' ? 'failback' : f.to === 'none' ? 'ER lost, came back' :
+      `failover${f.duration_ms !== null ? ' ' + (f.duration_ms / 1000).toFixed(1) + ' s' : ', not converged'}`;
+    return s('g', { class: `fo fo-${f.kind}`, 'data-failover-id': f.id },
+      s('rect', { x: x(a), y: 2, width: Math.max(2, x(z) - x(a)), height: ay - 2, class: 'fo-span' }),
+      s('line', { x1: x(a), x2: x(a), y1: 2, y2: ay, class: 'fo-line' }),
+      s('text', { x: x(a) + 3, y: 13, class: 'fo-text' }, txt),
+      s('title', null, `${f.kind} ${f.from} → ${f.to} at ${localTime(f.started)}${f.converged ? ', converged ' + localTime(f.converged) : ''}` +
+        `${f.duration_ms !== null ? ' (' + f.duration_ms + ' ms)' : ''}${f.drill_id ? ' · drill #' + f.drill_id : ''}\n${utcTitle(f.started)}`));
+  });
   return s('svg', { class: 'timeline-svg', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
-    'aria-label': `Timeline of ${events.length} events in ${lanes.size} lanes` },
-  rows,
-  s('line', { x1: padL, x2: width - padR, y1: ay, y2: ay, class: 'axis' }),
-  ticks.map((t) => {
-    const iso = new Date(t).toISOString();
-    const lt = localTime(iso, { zone: false, seconds: step < 60000 });
-    return s('g', { class: 'tick' }, s('line', { x1: x(t), x2: x(t), y1: ay, y2: ay + 5, class: 'axis' }),
-      s('text', { x: x(t), y: ay + 18, 'text-anchor': 'middle', class: 'tick-label' }, showDate ? lt.slice(5) : lt.slice(11)),
-      s('title', null, utcTitle(iso)));
-  }));
+    'aria-label': `Timeline of ${events.length} events in ${lanes.size} lanes` +
+      (best.length ? `, best path over time, ${marks.length} failover${marks.length === 1 ? '' : 's'}` : '') },
+  marks, rows, timeAxis(t0, t1, x, ay, width, padL, padR));
+}
+
+/** For one exact prefix: its best path over the shown time and its failovers
+ *  (empty unless it is a site's Azure prefix). */
+async function sitePrefixExtra(q, events) {
+  if (!q.prefix || (q.match && q.match !== 'exact') || !events.length) return { best: [], failovers: [] };
+  const from = q.from || events[0].time;
+  const [bp, fo] = await Promise.all([
+    api('/series/best_paths', { prefix: q.prefix, from, ...(q.to ? { to: q.to } : {}) }),
+    api('/failovers', { prefix: q.prefix, limit: 1000 }),
+  ]);
+  return { best: bp.series, failovers: fo.failovers };
 }
 
 export default function historyView(app) {
   let root = null, form = null, result = null, chart = null;
   let params = new URLSearchParams();
-  let events = null, loadedHash = '', truncated = false, error = null, seq = 0, newCount = 0, offs = [], ro = null, width = 800;
+  let events = null, extra = { best: [], failovers: [] }, loadedHash = '', truncated = false, error = null, seq = 0, newCount = 0, offs = [], ro = null, width = 800;
 
   function buildForm() {
     const f = h('form', { class: 'filters', 'data-morph': 'keep', role: 'search', 'aria-label': 'History filters' },
@@ -159,11 +184,13 @@ export default function historyView(app) {
           : [
             h('section', { class: 'sub' }, h('h2', null, 'Timeline'),
               h('p', { class: 'legend' }, h('span', { class: 'lg lg-announce' }, '▲ announce'), h('span', { class: 'lg lg-change' }, '◆ change'),
-                h('span', { class: 'lg lg-withdraw' }, '✖ withdraw'), h('span', { class: 'lg lg-present' }, '▬ route present')),
+                h('span', { class: 'lg lg-withdraw' }, '✖ withdraw'), h('span', { class: 'lg lg-present' }, '▬ route present'),
+                extra.best.length ? [h('span', { class: 'lg lg-best' }, '■ best path: ExpressRoute / VPN / none'),
+                  h('span', { class: 'lg lg-fo' }, '┆ failover / failback')] : null),
               chart),
             h('section', { class: 'sub' }, h('h2', null, 'Events'), table()),
           ]);
-    if (chart && events && events.length) chart.replaceChildren(timelineSVG(events, width, { from: params.get('from'), to: params.get('to') }));
+    if (chart && events && events.length) chart.replaceChildren(timelineSVG(events, width, { from: params.get('from'), to: params.get('to') }, extra));
   }
 
   async function load() {
@@ -188,6 +215,8 @@ export default function historyView(app) {
         } while (cursor && all.length < MAX_EVENTS);
         truncated = !!cursor;
       }
+      if (my !== seq) return;
+      extra = await sitePrefixExtra(q, all);
       if (my !== seq) return;
       events = all;
       loadedHash = location.hash;
