@@ -1,9 +1,11 @@
 #!/bin/sh
 # The dashboard's browser tests: installs what is missing (Debian's
 # chromium, node/npm, the locked playwright-core from npm; never a browser
-# download), then runs dashboard.test.mjs against BINARY.
+# download), then runs TEST.test.mjs against BINARY.
 #
-#   tests/browser/run.sh [BINARY]      (default: build/pathwatch)
+#   tests/browser/run.sh [BINARY [TEST]]   (default: build/pathwatch dashboard)
+#   TEST: dashboard (the views on replayed captures), demo_live (the demo's
+#   real FRR routers; needs root)
 #
 # The last line is "N passed, N failed"; the exit status is 0 only when
 # every check passed.
@@ -11,6 +13,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 bin=${1:-$top/build/pathwatch}
+test=${2:-dashboard}
+[ -f "$here/$test.test.mjs" ] || { echo "run.sh: no test $here/$test.test.mjs" >&2; echo "0 passed, 1 failed"; exit 1; }
 fail() { echo "run.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 [ -x "$bin" ] || fail "no pathwatch binary at $bin (build it: ninja -C build)"
@@ -35,4 +39,4 @@ if ! (cd "$here" && node -e 'require.resolve("playwright-core")' 2>/dev/null) ||
 		fail "npm ci failed in $here"
 fi
 
-exec node "$here/dashboard.test.mjs" "$bin"
+exec node "$here/$test.test.mjs" "$bin"
