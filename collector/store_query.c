@@ -16,6 +16,7 @@
 #include "common/check.h"
 #include "common/text.h"
 #include "rib_event.h"
+#include "route_filter.h"
 
 sqlite3 *store_reader_open(const char *path, char *err, size_t n)
 {
@@ -26,6 +27,11 @@ sqlite3 *store_reader_open(const char *path, char *err, size_t n)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 2000);
+	if (rf_register(db) != SQLITE_OK) {
+		snprintf(err, n, "cannot register the route filters on %s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
 	return db;
 }
 
@@ -212,6 +218,15 @@ json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **b
 			    " WHERE r.attr_id IS NOT NULL");
 	}
 	add_filter(&s, &q->f);
+	if (q->f.as_path) { /* matched on the path as shown: FRR's own-AS prepend removed */
+		sql_add(&s, " AND pw_as_path_match(a.data, CASE WHEN ro.strip_own_as AND r.view IN (0, 1) AND p.local_asn != 0"
+			    " AND p.asn != p.local_asn THEN p.local_asn ELSE 0 END, ?)");
+		bind_txt(&s, q->f.as_path);
+	}
+	if (q->f.community) {
+		sql_add(&s, " AND pw_community_match(a.data, ?)");
+		bind_txt(&s, q->f.community);
+	}
 	if (q->cursor) {
 		uint8_t key[PW_PREFIX_KEY_LEN];
 		int64_t id;

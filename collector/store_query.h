@@ -26,6 +26,8 @@ struct store_route_filter {
 	bool has_prefix;
 	struct pw_prefix prefix;
 	enum store_match match;
+	const char *as_path;         /* route_filter.h pattern, or NULL (rib only) */
+	const char *community;       /* route_filter.h pattern, or NULL (rib only) */
 };
 
 struct store_rib_query {

@@ -104,12 +104,15 @@ enum MHD_Result api_rib(struct MHD_Connection *c, const struct web_ctx *ctx)
 {
 	struct qs q;
 	uint32_t allowed = QS_BIT(QS_ROUTER) | QS_BIT(QS_PEER) | QS_BIT(QS_VIEW) | QS_BIT(QS_PREFIX) |
-			   QS_BIT(QS_MATCH) | QS_BIT(QS_LIMIT) | QS_BIT(QS_CURSOR) | QS_BIT(QS_AT);
+			   QS_BIT(QS_MATCH) | QS_BIT(QS_LIMIT) | QS_BIT(QS_CURSOR) | QS_BIT(QS_AT) | QS_BIT(QS_AS_PATH) |
+			   QS_BIT(QS_COMMUNITY);
 	if (qs_parse(c, allowed, &q))
 		return bad_request(c, &q);
 	WEB_READER(c, ctx, db);
 	struct store_rib_query rq = { .limit = q.limit, .cursor = q.str[QS_CURSOR] };
 	route_filter(&q, &rq.f);
+	rq.f.as_path = q.str[QS_AS_PATH];
+	rq.f.community = q.str[QS_COMMUNITY];
 	rq.has_at = q.present & QS_BIT(QS_AT);
 	rq.at_us = q.at;
 	const char *bad = NULL;

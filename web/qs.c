@@ -8,12 +8,13 @@
 #include "alerts/site.h"
 #include "bmp.h"
 #include "common/mono.h"
+#include "route_filter.h"
 #include "store_query.h"
 
 enum { QS_DEFAULT_LIMIT = 100, QS_MAX_LIMIT = 10000, QS_DEFAULT_POINTS = 600, QS_MAX_POINTS = 5000 };
 
 static const char *const names[QS_COUNT] = { "router", "peer", "view", "prefix", "match", "limit",
-					     "cursor", "at", "from", "to", "order", "state", "site", "rule", "receiver", "alert", "points" };
+					     "cursor", "at", "from", "to", "order", "state", "site", "rule", "receiver", "alert", "points", "as_path", "community" };
 
 struct iter {
 	uint32_t allowed;
@@ -112,6 +113,18 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 		enum rule_id r;
 		if (rule_parse(value, &r))
 			fail(it, key, "rule: no rule named \"%s\"", value);
+		break;
+	}
+	case QS_AS_PATH: {
+		struct rf_as_path ap;
+		if (rf_as_path_parse(value, &ap, &why))
+			fail(it, key, "as_path: %s", why);
+		break;
+	}
+	case QS_COMMUNITY: {
+		struct rf_community cm;
+		if (rf_community_parse(value, &cm, &why))
+			fail(it, key, "community: %s", why);
 		break;
 	}
 	case QS_ORDER:

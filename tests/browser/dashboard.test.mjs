@@ -431,7 +431,7 @@ async function main() {
     check(JSON.stringify(info.prefixes) === JSON.stringify(pages[0]), 'first page again');
   });
 
-  await step('RIB browser filters by prefix (exact, longer) and shows every attribute', async () => {
+  await step('RIB browser filters by prefix (exact, longer) and AS path, and shows every attribute', async () => {
     await ribApply(page, { router: '', prefix: '10.17.11.128/26', match: 'exact', limit: '100' });
     await page.waitForFunction(() => location.hash.includes('prefix=10.17.11.128'));
     await waitRibLoaded(page, 'exact prefix');
@@ -457,6 +457,19 @@ async function main() {
     check((await row.locator('dl.attrs [data-attr=as_path]').innerText()).includes('64999'), 'AS path in the detail');
     check((await row.getAttribute('data-key')).includes(info.prefixes[0]), 'detail of the right route');
     await view(page, 'rib');
+    // by AS path, on the server: every 7th block of 100 generated routes has origin 64503
+    await ribApply(page, { prefix: '', match: 'exact', as_path: '64999 64503$', limit: '250' });
+    await page.waitForFunction(() => location.hash.includes('as_path='));
+    await waitRibLoaded(page, 'as_path');
+    const want = [];
+    for (let i = 0; i < GEN.count; i++) if (Math.floor(i / 100) % 7 === 3) want.push(genPrefix(i));
+    info = await ribPageInfo(page);
+    const got = [...info.prefixes];
+    check(info.prefixes.length === 250 && info.next, 'as_path: a full first page', info.info);
+    info = await ribClick(page, 'next', 2);
+    got.push(...info.prefixes);
+    check(!info.next && new Set(got).size === want.length && want.every((p) => got.includes(p)),
+      `as_path=64999 64503$: exactly the ${want.length} routes with that path`, [got.length, want.length]);
   });
 
   await step('as-of picker: a withdrawn route shows at a past time', async () => {
@@ -466,7 +479,7 @@ async function main() {
     await bmp.send(socks.GEN, bmp.routeMonitoring(shared.genHdr, bmp.update({ withdraw: [WITHDRAWN] })));
     await waitFor(async () => (await daemon.get('/api/v1/rib', { prefix: WITHDRAWN, match: 'exact' })).routes.length === 0, 10000, 'withdrawn (API)');
     await daemon.settled();
-    await ribApply(page, { router: '', prefix: WITHDRAWN, match: 'exact', at: '' });
+    await ribApply(page, { router: '', prefix: WITHDRAWN, match: 'exact', as_path: '', limit: '100', at: '' });
     await page.waitForFunction((p) => location.hash.includes(encodeURIComponent(p)) && !location.hash.includes('at='), WITHDRAWN);
     await waitRibLoaded(page, 'live, withdrawn');
     check(await page.locator('.rib-result .empty').count() === 1, 'the live RIB no longer has it', await text(page, '.rib-result'));

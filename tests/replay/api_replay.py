@@ -106,6 +106,21 @@ def test_reference_topology_api(tmp):
         check(len(by_key(paged)) == len(paged), "no route repeated across pages")
         page = d.get("/api/v1/rib", limit=3)
         check(len(page["routes"]) == 3 and page["next"], "a page of 3 with a cursor", page)
+
+        # AS path filters, on the path as shown (FRR's own-AS prepend removed)
+        post = {(r["peer"], r["prefix"]): r for r in d.get("/api/v1/rib", router="FW", view="post-policy")["routes"]}
+
+        def keys(**f):
+            return {(r["peer"], r["prefix"]) for r in d.get("/api/v1/rib", router="FW", view="post-policy", limit=1000, **f)["routes"]}
+        for pat, want in (("12076", lambda r: 12076 in r["as_path"]),
+                          ("^65515$", lambda r: r["as_path"] == [65515]),
+                          ("65515$", lambda r: r["as_path"][-1:] == [65515]),
+                          ("^12076", lambda r: r["as_path"][:1] == [12076]),
+                          ("65020 65515", lambda r: False)):  # only in as_path_raw: not matched
+            expect = {k for k, r in post.items() if want(r)}
+            check(keys(as_path=pat) == expect, f"as_path={pat!r} gives exactly the routes whose path matches",
+                  [sorted(keys(as_path=pat)), sorted(expect)])
+        check(keys(as_path="^65515$"), "the VPN routes match ^65515$ (raw path 65020 65515)")
     finally:
         d.stop()
 
@@ -378,12 +393,52 @@ def test_plot_series(tmp):
         d.stop()
 
 
+def test_attribute_filters(tmp):
+    d = Daemon(PW, os.path.join(tmp, "pw.db"), tmp).start()
+    try:
+        hdr = bw.peer_header("192.0.2.1", 64999, "192.0.2.1")
+        routes = [("203.0.113.0/24", ["12076:5010", "65020:1"], []),
+                  ("203.0.113.128/25", ["12076:5020"], ["65020:7:9"]),
+                  ("198.51.100.0/24", ["65535:65281"], []),
+                  ("198.51.100.128/25", [], [])]
+        msgs = [bw.initiation("COMM"), bw.peer_up(hdr, "192.0.2.2", 65020, 64999, "192.0.2.1")]
+        for pfx, comms, large in routes:
+            msgs.append(bw.route_monitoring(hdr, bw.update(announce=[pfx], path_attrs=bw.attrs(
+                as_path=[64999, 12076], communities=comms, large_communities=large))))
+        sock = send(d, msgs, keep_open=True)
+        wait_routes(d, "COMM", len(routes))
+
+        def prefixes(**f):
+            return sorted(r["prefix"] for r in d.get("/api/v1/rib", router="COMM", **f)["routes"])
+        check(prefixes(community="12076:5010") == ["203.0.113.0/24"], "an exact community")
+        check(prefixes(community="12076:*") == ["203.0.113.0/24", "203.0.113.128/25"], "a wildcard community")
+        check(prefixes(community="*:1") == ["203.0.113.0/24"], "a wildcard ASN part")
+        check(prefixes(community="no-export") == ["198.51.100.0/24"], "a well-known name")
+        check(prefixes(community="65020:7:9") == ["203.0.113.128/25"], "a large community")
+        check(prefixes(community="65020:7") == [], "a standard community does not match a large one")
+        check(prefixes(community="12076:*", prefix="203.0.113.0/24", match="longer", as_path="^64999 12076$")
+              == ["203.0.113.0/24", "203.0.113.128/25"], "combined with prefix and AS path filters")
+        r = d.get("/api/v1/rib", router="COMM", community="12076:*", limit=1)
+        nxt = d.get("/api/v1/rib", router="COMM", community="12076:*", limit=1, cursor=r["next"])
+        check([x["prefix"] for x in r["routes"] + nxt["routes"]] == ["203.0.113.0/24", "203.0.113.128/25"]
+              and nxt["next"] is None, "filtered pages follow the cursor", [r, nxt])
+        for param, value in (("community", "70000:1"), ("community", "1:2:3:4"), ("community", "no-such-name"),
+                             ("as_path", "12076 abc"), ("as_path", "$12076"), ("as_path", "^")):
+            code, body = d.get_status("/api/v1/rib", **{param: value})
+            check(code == 400 and body.get("parameter") == param and body["error"] == "bad parameter",
+                  f"{param}={value!r} is a 400 naming the parameter", [code, body])
+        sock.close()
+    finally:
+        d.stop()
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([
         ("reference topology through replay and the API", test_reference_topology_api),
         ("bad parameters are 400s naming the parameter", test_bad_parameters),
         ("history across sessions, peer down, as-of", test_history_across_sessions_and_peer_down),
         ("plots: prefix counts and updates per second over time", test_plot_series),
+        ("RIB filters by AS path and community", test_attribute_filters),
         ("live feed: disconnect, unchanged re-dump, restart, resync", test_live_feed_reconnect_and_restart),
         ("hostile feeds close only themselves", test_hostile_feeds_close_only_themselves),
         ("configuration file: errors with lines, settings applied", test_configuration_file),

@@ -56,13 +56,19 @@ def nlri(prefix):
     return bytes([n.prefixlen]) + n.network_address.packed[:(n.prefixlen + 7) // 8]
 
 
-def attrs(as_path=(), next_hop="10.0.0.1", local_pref=None, origin=0):
+def attrs(as_path=(), next_hop="10.0.0.1", local_pref=None, origin=0, communities=(), large_communities=()):
     path = b"".join(struct.pack(">I", a) for a in as_path)
     seg = struct.pack(">BB", 2, len(as_path)) + path if as_path else b""
     out = bytes([0x40, 1, 1, origin]) + bytes([0x40, 2, len(seg)]) + seg
     out += bytes([0x40, 3, 4]) + ipaddress.ip_address(next_hop).packed
     if local_pref is not None:
         out += bytes([0x40, 5, 4]) + struct.pack(">I", local_pref)
+    if communities:  # "A:B" strings, RFC 1997
+        v = b"".join(struct.pack(">HH", *map(int, c.split(":"))) for c in communities)
+        out += bytes([0xC0, 8, len(v)]) + v
+    if large_communities:  # "A:B:C" strings, RFC 8092
+        v = b"".join(struct.pack(">III", *map(int, c.split(":"))) for c in large_communities)
+        out += bytes([0xC0, 32, len(v)]) + v
     return out
 
 

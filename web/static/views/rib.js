@@ -1,4 +1,4 @@
-// #/rib?router=&peer=&view=&prefix=&match=&limit=&cursor=&at=
+// #/rib?router=&peer=&view=&prefix=&match=&as_path=&community=&limit=&cursor=&at=
 // The RIB browser: server-side filters, pages with the API's cursor (next /
 // previous / first), every attribute of a route, and "as of" a past time
 // (at=, answered from history). Live route changes that match the filter
@@ -7,7 +7,7 @@ import { api, asPath, badge, copyable, errorBox, fromLocalInput, h, hashLink, pr
 
 const VIEWS = ['pre-policy', 'post-policy', 'loc-rib', 'adj-rib-out-pre', 'adj-rib-out-post'];
 const LIMITS = [25, 50, 100, 250, 500, 1000];
-const FILTER_KEYS = ['router', 'peer', 'view', 'prefix', 'match', 'limit', 'at'];
+const FILTER_KEYS = ['router', 'peer', 'view', 'prefix', 'match', 'as_path', 'community', 'limit', 'at'];
 
 // ---- prefix arithmetic for matching live events against the filter
 function parsePrefix(p) {
@@ -96,6 +96,10 @@ export default function ribView(app) {
       h('div', { class: 'field' }, h('label', { for: 'rib-match' }, 'Match'),
         h('select', { id: 'rib-match', name: 'match' },
           h('option', { value: 'exact' }, 'exact'), h('option', { value: 'longer' }, 'longer (and more specific)'), h('option', { value: 'shorter' }, 'shorter (covering)'))),
+      h('div', { class: 'field' }, h('label', { for: 'rib-aspath', title: 'AS numbers in a row; ^ = first AS (neighbour), $ = origin. E.g. 12076, ^65020 12076, 65515$' }, 'AS path'),
+        h('input', { id: 'rib-aspath', name: 'as_path', placeholder: '^12076 or 65515$', autocomplete: 'off', spellcheck: 'false' })),
+      h('div', { class: 'field' }, h('label', { for: 'rib-community', title: 'A:B, A:B:C (large), * for any part, or no-export, no-advertise, blackhole' }, 'Community'),
+        h('input', { id: 'rib-community', name: 'community', placeholder: '12076:5010, 65020:*', autocomplete: 'off', spellcheck: 'false' })),
       h('div', { class: 'field' }, h('label', { for: 'rib-limit' }, 'Per page'),
         h('select', { id: 'rib-limit', name: 'limit' }, LIMITS.map((n) => h('option', { value: n }, String(n))))),
       h('div', { class: 'field wide' }, h('label', { for: 'rib-at' }, 'As of (your time zone)'),
@@ -138,6 +142,8 @@ export default function ribView(app) {
     e.view.value = params.get('view') || '';
     e.prefix.value = params.get('prefix') || '';
     e.match.value = params.get('match') || 'exact';
+    e.as_path.value = params.get('as_path') || '';
+    e.community.value = params.get('community') || '';
     e.limit.value = params.get('limit') || '100';
     e.at.value = params.get('at') ? toLocalInput(params.get('at')) : '';
   }
@@ -147,6 +153,7 @@ export default function ribView(app) {
     const p = {
       router: e.router.value, peer: e.peer.value.trim(), view: e.view.value, prefix: e.prefix.value.trim(),
       match: e.prefix.value.trim() && e.match.value !== 'exact' ? e.match.value : (e.prefix.value.trim() ? 'exact' : ''),
+      as_path: e.as_path.value.trim(), community: e.community.value.trim(),
       limit: e.limit.value !== '100' ? e.limit.value : '', at: fromLocalInput(e.at.value),
     };
     app.navigate('/rib', p);
