@@ -20,7 +20,7 @@
 static const char *const rule_names[RULE_COUNT] = {
 	"vpn-session-down", "vpn-routes-missing", "vpn-advert-missing", "asymmetric-preference",
 	"vpn-more-specific", "er-not-redundant", "unexpected-origin", "failover-slow", "drill-overdue", "feed-down",
-	"notify-failed",
+	"notify-failed", "store-failing",
 };
 const char *rule_name(enum rule_id r) { return r < RULE_COUNT ? rule_names[r] : "unknown"; }
 int rule_parse(const char *s, enum rule_id *r)

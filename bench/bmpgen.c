@@ -25,7 +25,9 @@
  * and the byte offset where churn starts (a live sender rate-limits from
  * there).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

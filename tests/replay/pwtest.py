@@ -1,11 +1,13 @@
 """Shared helpers for the Python tests: start a pathwatch daemon on free
 loopback ports, query its API, wait for conditions. Standard library only."""
+import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -147,3 +149,54 @@ def run_tests(tests):
                 print(f"FAIL {name}\n     {type(e).__name__}: {e}", flush=True)
     print(f"{len(tests) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+class Receiver:
+    """Records every request; answers from a per-path script of statuses."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.requests = []
+        self.script = {}        # path -> list of (status, headers) to answer first
+        self.lock = threading.Lock()
+        self.server = None
+
+    def start(self):
+        rec = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with rec.lock:
+                    rec.requests.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body),
+                                         "raw": body, "time": time.time()})
+                    steps = rec.script.get(self.path) or []
+                    status, headers = steps.pop(0) if steps else (200, {})
+                if status == "slow":
+                    time.sleep(3)
+                    status = 200
+                try:
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the collector gave up waiting (its timeout): expected for "slow"
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def got(self, path):
+        with self.lock:
+            return [r for r in self.requests if r["path"] == path]
