@@ -642,6 +642,8 @@ static void load_collector(struct pw_config *c, yaml_document_t *doc, yaml_node_
 			set_uint(e, v, key, &c->max_message_bytes, 4096, 64u << 20);
 		else if (!strcmp(key, "resync_timeout"))
 			set_uint(e, v, key, &c->resync_timeout_s, 1, 86400);
+		else if (!strcmp(key, "retention"))
+			set_duration(e, v, key, &c->retention_ms);
 		else if (!strcmp(key, "series_interval")) {
 			int before = e->count;
 			set_duration(e, v, key, &c->series_interval_ms);

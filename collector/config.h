@@ -10,6 +10,7 @@
  *     max_message_bytes: 1048576
  *     resync_timeout: 120        # seconds
  *     series_interval: 10s       # sampling of the dashboard's plots
+ *     retention: 0               # history older than this is pruned (0: kept)
  *     log_level: info            # error | warn | info | debug
  *   api: { token | token_file | token_env }   # bearer token for write endpoints
  *   sites: [...]                 # see examples/sea-cust11.yaml
@@ -35,6 +36,7 @@ struct pw_config {
 	uint32_t max_message_bytes;
 	uint32_t resync_timeout_s;
 	int64_t series_interval_ms;
+	int64_t retention_ms;            /* 0: history kept for ever */
 	char *log_level;
 	struct rib_router_conf *routers; /* names owned here */
 	size_t n_routers;

@@ -24,6 +24,7 @@
 #include "feed.h"
 #include "ingest.h"
 #include "rib.h"
+#include "retention.h"
 #include "series.h"
 #include "store.h"
 #include "web/sse.h"
@@ -313,6 +314,7 @@ struct daemon {
 	struct feed_server *feeds;
 	struct alerts *alerts;
 	struct series *series;
+	struct retention *retention;
 	struct loopcall *lc;
 	struct sse_hub *sse;
 };
@@ -328,6 +330,7 @@ static void rules_cb(uv_timer_t *t)
 	int64_t now = pw_wall_us();
 	alerts_tick(d->alerts, now);
 	series_tick(d->series, now);
+	retention_tick(d->retention, now);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -383,6 +386,7 @@ static int cmd_run(const struct pw_config *cfg)
 	uv_loop_init(&d.loop);
 	d.alerts = alerts;
 	d.series = series_new(rib, st, cfg->series_interval_ms);
+	d.retention = retention_new(st, cfg->retention_ms);
 	d.lc = loopcall_new(&d.loop);
 	d.sse = sse_hub_new();
 	rib_subscribe(rib, sse_rib_event, d.sse);
@@ -404,6 +408,7 @@ static int cmd_run(const struct pw_config *cfg)
 		loopcall_free(d.lc);
 		sse_hub_free(d.sse);
 		series_free(d.series);
+		retention_free(d.retention);
 		deliver_stop(dl);
 		store_close(st);
 		alerts_free(alerts);
@@ -435,6 +440,7 @@ static int cmd_run(const struct pw_config *cfg)
 	loopcall_free(d.lc);
 	sse_hub_free(d.sse);
 	series_free(d.series);
+	retention_free(d.retention);
 	deliver_stop(dl); /* its last results go into the store queue */
 	store_close(st); /* flushes: every change seen is committed */
 	alerts_free(alerts);

@@ -201,6 +201,14 @@ static int parse_rib_cursor(const char *c, uint8_t key[PW_PREFIX_KEY_LEN], int64
 json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **bad_param, char *err, size_t n)
 {
 	struct sql s = { .len = 0 };
+	int64_t kept_since = store_q_kept_since(db);
+	if (q->has_at && q->at_us < kept_since) {
+		char t[PW_TIMESTRLEN];
+		pw_time_format(kept_since, t, sizeof t);
+		*bad_param = "at";
+		snprintf(err, n, "history before %s has been pruned (collector.retention): the RIB at that time is not known", t);
+		return NULL;
+	}
 	if (q->has_at) {
 		/* the latest change at or before `at` of each route key */
 		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, coalesce(h.router_time, h.time), h.action"
@@ -433,6 +441,18 @@ json_t *store_q_peers(sqlite3 *db, const char *router, char *err, size_t n)
 	}
 	sqlite3_finalize(st);
 	return json_pack("{s:o}", "peers", arr);
+}
+
+int64_t store_q_kept_since(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'history_kept_since'", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 int store_q_counts(sqlite3 *db, int64_t out[4])

@@ -51,6 +51,8 @@ struct store_history_query {
  * parameter's name when the fault is the caller's (e.g. a bad cursor). */
 json_t *store_q_routers(sqlite3 *db, char *err, size_t n);
 json_t *store_q_peers(sqlite3 *db, const char *router, char *err, size_t n);
+/* The oldest time history still answers for (0: nothing pruned). */
+int64_t store_q_kept_since(sqlite3 *db);
 json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **bad_param, char *err, size_t n);
 json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const char **bad_param, char *err,
 			size_t n);

@@ -38,3 +38,7 @@ CREATE TABLE best_paths (
   decided_by  TEXT                     -- how (loc-rib, best-path step) or why unknown
 );
 CREATE INDEX best_paths_key ON best_paths(prefix, t);
+
+-- Retention (collector/retention.c): the pruning cursor in history and the
+-- horizon reached (`rib?at=` before it is refused: its history is gone).
+INSERT INTO meta VALUES ('prune_cursor', 0), ('prune_next', 0), ('prune_count', 0), ('history_kept_since', 0);

@@ -56,6 +56,10 @@ enum MHD_Result api_status(struct MHD_Connection *c, const struct web_ctx *ctx)
 	json_object_set_new(j, "history_rows", json_integer((json_int_t)store_history_rows(ctx->store)));
 	json_object_set_new(j, "store_pending", json_integer((json_int_t)store_pending(ctx->store)));
 	json_object_set_new(j, "store_ok", json_boolean(!store_failing(ctx->store)));
+	int64_t kept = store_q_kept_since(db);
+	char kept_s[PW_TIMESTRLEN];
+	pw_time_format(kept, kept_s, sizeof kept_s);
+	json_object_set_new(j, "history_kept_since", kept ? json_string(kept_s) : json_null());
 	json_object_set_new(j, "db", json_string(ctx->db_path));
 	json_object_set_new(j, "bmp_listen", json_string(ctx->bmp_listen));
 	return web_reply_json(c, MHD_HTTP_OK, j);
