@@ -1,15 +1,15 @@
 #!/bin/sh
 # Builds (installing what is missing, test tools included) and runs every
 # test suite: unit, fuzz-replay, integration (real FRR routers in network
-# namespaces: needs root), then unit, fuzz-replay and the daemon tests over
-# TCP (api, rules, notify replay) again under ASan,
-# UBSan and LeakSanitizer. Ends with the line "N passed, N failed"; a
+# namespaces: needs root), then unit, fuzz-replay, the daemon tests over
+# TCP (api, rules, notify, faults) and a 2-minute soak (tests/soak) again
+# under ASan, UBSan and LeakSanitizer. Ends with the line "N passed, N failed"; a
 # skipped test counts as failed (nothing is skipped silently).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PW_TEST_DEPS=1 "$top/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
 cd "$top"
-meson test -C build --print-errorlogs "$@"
+meson test -C build --no-suite soak --print-errorlogs "$@"
 # the decoders and the fuzz corpus (every crash ever found) again under
 # AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer
 rm -f build-asan/meson-logs/testlog.json
@@ -18,7 +18,7 @@ if [ ! -f build-asan/build.ninja ]; then
 fi
 ninja -C build-asan >/dev/null &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --suite unit --suite fuzz-replay --suite daemon --print-errorlogs
+	meson test -C build-asan --suite unit --suite fuzz-replay --suite daemon --suite soak --print-errorlogs
 python3 - "$top/build/meson-logs/testlog.json" "$top/build-asan/meson-logs/testlog.json" <<'PY'
 import json, sys
 passed = failed = skipped = 0
