@@ -21,6 +21,8 @@ void config_defaults(struct pw_config *c)
 	c->max_message_bytes = 1u << 20;
 	c->resync_timeout_s = 120;
 	c->log_level = pw_strdup("info");
+	c->max_routers = 256;
+	c->bmp_message_timeout_ms = 60000;
 }
 
 void config_free(struct pw_config *c)
@@ -29,6 +31,7 @@ void config_free(struct pw_config *c)
 	free(c->http_listen);
 	free(c->db);
 	free(c->log_level);
+	free(c->bmp_allow);
 	for (size_t i = 0; i < c->n_routers; i++)
 		free((char *)c->routers[i].name);
 	free(c->routers);
@@ -647,7 +650,18 @@ static void load_collector(struct pw_config *c, yaml_document_t *doc, yaml_node_
 				err_at(e, v, "log_level: expected error, warn, info or debug");
 			else
 				set_string(e, v, key, &c->log_level);
-		} else
+		} else if (!strcmp(key, "bmp_allow")) {
+			free(c->bmp_allow);
+			c->bmp_allow = NULL;
+			c->n_bmp_allow = 0;
+			set_prefixes(e, v, doc, key, &c->bmp_allow, &c->n_bmp_allow);
+			if (v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.start == v->data.sequence.items.top)
+				err_at(e, v, "bmp_allow: an empty list refuses every router (leave the key out to allow any address)");
+		} else if (!strcmp(key, "max_routers"))
+			set_uint(e, v, key, &c->max_routers, 0, 1000000);
+		else if (!strcmp(key, "bmp_message_timeout"))
+			set_duration(e, v, key, &c->bmp_message_timeout_ms);
+		else
 			err_at(e, k, "collector: unknown key \"%s\"", key);
 	}
 }

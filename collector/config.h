@@ -10,6 +10,9 @@
  *     max_message_bytes: 1048576
  *     resync_timeout: 120        # seconds
  *     log_level: info            # error | warn | info | debug
+ *     bmp_allow: [CIDR, ...]     # who may connect (default: anyone)
+ *     max_routers: 256           # connected feeds at most
+ *     bmp_message_timeout: 60s   # a message must be whole within it
  *   api: { token | token_file | token_env }   # bearer token for write endpoints
  *   sites: [...]                 # see examples/sea-cust11.yaml
  *   receivers: [...], routes: [...]  # pager delivery, see docs/NOTIFICATIONS.md
@@ -34,6 +37,10 @@ struct pw_config {
 	uint32_t max_message_bytes;
 	uint32_t resync_timeout_s;
 	char *log_level;
+	struct pw_prefix *bmp_allow;     /* empty: any address */
+	size_t n_bmp_allow;
+	uint32_t max_routers;            /* 0: no limit */
+	int64_t bmp_message_timeout_ms;  /* 0: none */
 	struct rib_router_conf *routers; /* names owned here */
 	size_t n_routers;
 	char *api_token;                 /* bearer token for write endpoints, or NULL */

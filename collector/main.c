@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #include "alerts/alerts.h"
@@ -339,10 +340,34 @@ static void on_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 }
 
+/* Every router connection, HTTP client and database file is a descriptor:
+ * take the hard limit (systemd's soft default is 1024) and say whether the
+ * configured router limit fits. Running out is survived (accept fails and
+ * is counted), not planned for. */
+static void raise_fd_limit(const struct pw_config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* routers + HTTP connections (and their database readers) + the rest */
+	unsigned long long need = (unsigned long long)cfg->max_routers + 2 * WEB_MAX_CONNECTIONS + 64;
+	if (!cfg->max_routers || rl.rlim_cur < need)
+		PW_WARN("msg=\"file descriptor limit may be reached: connections beyond it are refused at accept\" "
+			"fd_limit=%llu max_routers=%u", (unsigned long long)rl.rlim_cur, cfg->max_routers);
+	else
+		PW_DEBUG("msg=\"file descriptor limit\" fd_limit=%llu", (unsigned long long)rl.rlim_cur);
+}
+
 static int cmd_run(const struct pw_config *cfg)
 {
 	char err[512];
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(cfg);
 	struct store *st = store_open(cfg->db, err, sizeof err);
 	if (!st) {
 		PW_ERR("msg=\"cannot open the database\" error=\"%s\"", err);
@@ -386,8 +411,12 @@ static int cmd_run(const struct pw_config *cfg)
 	d.rules_timer.data = &d;
 	uv_timer_start(&d.rules_timer, rules_cb, 0, RULES_TICK_MS);
 	d.feeds = feed_server_start(&d.loop, rib, st, cfg->bmp_listen, cfg->max_message_bytes, err, sizeof err);
+	if (d.feeds)
+		feed_server_set_policy(d.feeds, &(struct feed_policy){ cfg->bmp_allow, cfg->n_bmp_allow, cfg->max_routers,
+									cfg->bmp_message_timeout_ms });
 	struct web_ctx wctx = { .rib = rib, .store = st, .alerts = alerts, .lc = d.lc, .sse = d.sse, .api_token = cfg->api_token,
-				.db_path = cfg->db, .start_us = pw_wall_us(), .bmp_listen = cfg->bmp_listen };
+				.db_path = cfg->db, .start_us = pw_wall_us(), .bmp_listen = cfg->bmp_listen,
+				.feed_stats = d.feeds ? feed_server_stats(d.feeds) : NULL };
 	struct web_server *ws = d.feeds ? web_start(cfg->http_listen, &wctx, err, sizeof err) : NULL;
 	if (!d.feeds || !ws) {
 		PW_ERR("msg=\"cannot start\" error=\"%s\"", err);

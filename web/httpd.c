@@ -263,7 +263,7 @@ struct web_server *web_start(const char *listen, const struct web_ctx *ctx, char
 		flags |= MHD_USE_IPv6;
 	ws->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, ws, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				   MHD_OPTION_CONNECTION_LIMIT, 256u,
+				   MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNECTIONS,
 				   MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				   (size_t)64 * 1024, MHD_OPTION_END);
 	if (!ws->mhd) {

@@ -18,6 +18,11 @@ struct store;
 struct alerts;
 struct loopcall;
 struct sse_hub;
+struct feed_stats;
+
+/* HTTP connections served at once (each holds a thread and a database
+ * reader); beyond it libmicrohttpd refuses them. */
+enum { WEB_MAX_CONNECTIONS = 256 };
 
 struct web_ctx {
 	struct rib *rib;
@@ -29,6 +34,7 @@ struct web_ctx {
 	const char *db_path;
 	int64_t start_us;
 	const char *bmp_listen;
+	const struct feed_stats *feed_stats; /* BMP accept/refuse/close counters */
 };
 
 struct web_server;

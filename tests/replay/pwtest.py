@@ -86,6 +86,20 @@ class Daemon:
     def all_events(self, **params):
         return self.paged("/api/v1/history", "events", **params)
 
+    def metrics(self):
+        """/metrics parsed strictly: {(name, frozenset(labels)): value}."""
+        import promparse
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=10) as r:
+            return promparse.parse(r.read().decode())
+
+    def metric(self, name, **labels):
+        """One sample's value (0 when the series is absent)."""
+        return self.metrics().get((name, frozenset(labels.items())), 0)
+
+    def log_text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
     def settled(self):
         """Waits until everything queued is committed; returns the status."""
         wait_for(lambda: self.get("/api/v1/status")["store_pending"] == 0, 10, "store never settled")
