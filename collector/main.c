@@ -417,7 +417,10 @@ static int cmd_run(const struct pw_config *cfg)
 	struct web_ctx wctx = { .rib = rib, .store = st, .alerts = alerts, .lc = d.lc, .sse = d.sse, .api_token = cfg->api_token,
 				.db_path = cfg->db, .start_us = pw_wall_us(), .bmp_listen = cfg->bmp_listen,
 				.feed_stats = d.feeds ? feed_server_stats(d.feeds) : NULL };
-	struct web_server *ws = d.feeds ? web_start(cfg->http_listen, &wctx, err, sizeof err) : NULL;
+	struct web_options wo = { .listen = cfg->http_listen, .tls_cert = cfg->http_tls_cert_pem,
+				  .tls_key = cfg->http_tls_key_pem, .max_body = cfg->http_max_body_bytes,
+				  .rate = cfg->http_rate_limit, .burst = cfg->http_rate_burst };
+	struct web_server *ws = d.feeds ? web_start(&wo, &wctx, err, sizeof err) : NULL;
 	if (!d.feeds || !ws) {
 		PW_ERR("msg=\"cannot start\" error=\"%s\"", err);
 		loopcall_close(d.lc);
@@ -439,13 +442,14 @@ static int cmd_run(const struct pw_config *cfg)
 	d.sigint.data = d.sigterm.data = &d;
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
-	PW_INFO("msg=\"pathwatch started\" version=%s bmp_listen=%s http=http://%s/ db=%s", PW_VERSION,
-		cfg->bmp_listen, cfg->http_listen, cfg->db);
+	const char *scheme = cfg->http_tls_cert_pem ? "https" : "http";
+	PW_INFO("msg=\"pathwatch started\" version=%s bmp_listen=%s http=%s://%s/ db=%s", PW_VERSION, cfg->bmp_listen,
+		scheme, cfg->http_listen, cfg->db);
 	fprintf(stderr,
 		"pathwatch is running.\n"
 		"  Point routers' BMP at %s (FRR: 'bmp connect ADDR port PORT'; GoBGP: [[bmp-servers]]).\n"
-		"  API: http://%s/api/v1/status   Database: %s   Stop: Ctrl-C\n",
-		cfg->bmp_listen, cfg->http_listen, cfg->db);
+		"  API: %s://%s/api/v1/status   Database: %s   Stop: Ctrl-C\n",
+		cfg->bmp_listen, scheme, cfg->http_listen, cfg->db);
 
 	if (!cfg->api_token && cfg->n_sites)
 		PW_WARN("msg=\"no API token configured: acknowledge, silence and drill requests are refused\"");

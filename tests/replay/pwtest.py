@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -31,12 +32,21 @@ def check(cond, what, detail=None):
 class Daemon:
     """A pathwatch process on 127.0.0.1 with its own database."""
 
-    def __init__(self, binary, db, workdir, extra=()):
+    def __init__(self, binary, db, workdir, extra=(), tls_ca=None):
+        """tls_ca: the daemon serves HTTPS; its certificate is checked against this file."""
         self.binary, self.db, self.workdir = binary, db, workdir
+        self.ssl = ssl.create_default_context(cafile=tls_ca) if tls_ca else None
+        self.base_url = None
         self.bmp_port, self.http_port = free_port(), free_port()
         self.extra = list(extra)
         self.proc = None
         self.log_path = os.path.join(workdir, f"pathwatch-{self.http_port}.log")
+        self.base_url = f"{'https' if tls_ca else 'http'}://127.0.0.1:{self.http_port}"
+
+    def open(self, path, data=None, method=None, headers=None):
+        """urlopen on this daemon (HTTP or HTTPS); the caller closes the response."""
+        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers or {})
+        return urllib.request.urlopen(req, timeout=10, context=self.ssl)
 
     def start(self):
         self.log = open(self.log_path, "ab")
@@ -57,7 +67,7 @@ class Daemon:
 
     def get(self, path, **params):
         q = ("?" + urllib.parse.urlencode(params)) if params else ""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}{q}", timeout=10) as r:
+        with self.open(f"{path}{q}") as r:
             return json.loads(r.read())
 
     def get_status(self, path, **params):
@@ -89,7 +99,7 @@ class Daemon:
     def metrics(self):
         """/metrics parsed strictly: {(name, frozenset(labels)): value}."""
         import promparse
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=10) as r:
+        with self.open("/metrics") as r:
             return promparse.parse(r.read().decode())
 
     def metric(self, name, **labels):
