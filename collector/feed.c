@@ -4,9 +4,11 @@
 #include "feed.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bmp.h"
 #include "common/check.h"
@@ -42,11 +44,12 @@ struct feed_server {
 	struct pw_prefix *allow; /* owned copy of the policy's list */
 	struct feed_policy policy;
 	struct feed_stats stats;
+	int fd_ceiling;          /* an accepted descriptor at or above it is refused */
 };
 
 const char *feed_refusal_name(enum feed_refusal r)
 {
-	static const char *const names[FEED_REFUSALS] = { "not_allowed", "router_limit" };
+	static const char *const names[FEED_REFUSALS] = { "not_allowed", "router_limit", "fd_limit" };
 	return r < FEED_REFUSALS ? names[r] : "?";
 }
 
@@ -228,6 +231,10 @@ static int refused(const struct feed_server *fs, const struct feed *f)
 		return FEED_REFUSED_NOT_ALLOWED;
 	if (fs->policy.max_routers && fs->n_open >= fs->policy.max_routers)
 		return FEED_REFUSED_ROUTER_LIMIT;
+	/* descriptors are handed out lowest first: number N means N are open */
+	uv_os_fd_t fd;
+	if (fs->fd_ceiling && uv_fileno((const uv_handle_t *)&f->tcp, &fd) == 0 && fd >= fs->fd_ceiling)
+		return FEED_REFUSED_FD_LIMIT;
 	return -1;
 }
 
@@ -272,7 +279,7 @@ static void on_connection(uv_stream_t *server, int status)
 	atomic_store(&fs->stats.connected, fs->n_open);
 	uv_tcp_nodelay(&f->tcp, 1);
 	uv_tcp_keepalive(&f->tcp, 1, 60);
-	PW_INFO("msg=\"BMP connection accepted\" address=%s", addr);
+	PW_REMOTE(PW_LOG_INFO, "msg=\"BMP connection accepted\" address=%s", addr);
 	uv_read_start((uv_stream_t *)&f->tcp, alloc_cb, read_cb);
 }
 
@@ -337,6 +344,11 @@ struct feed_server *feed_server_start(uv_loop_t *loop, struct rib *rib, struct s
 	fs->rib = rib;
 	fs->store = store;
 	fs->max_msg = max_msg;
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < INT_MAX) {
+		int lim = (int)rl.rlim_cur, reserve = lim / 8 < 16 ? 16 : lim / 8 > 256 ? 256 : lim / 8;
+		fs->fd_ceiling = lim - reserve;
+	}
 	uv_tcp_init(loop, &fs->listener);
 	fs->listener.data = fs;
 	int rc = uv_tcp_bind(&fs->listener, (struct sockaddr *)&ss, 0);

@@ -13,7 +13,9 @@
  * Who may connect is the policy (feed_server_set_policy; replaced on
  * SIGHUP): an allow-list of CIDRs and a limit on connected routers, checked
  * at accept (a refused connection is closed at once, logged with a rate
- * limit and counted); and a message timeout: once a connection opens or a
+ * limit and counted), as is any connection that would leave fewer than a
+ * reserve of file descriptors (so a flood of routers cannot starve the HTTP
+ * server or the database of descriptors); and a message timeout: once a connection opens or a
  * message begins, the message must be whole within it, else the feed is
  * closed (a peer trickling bytes cannot hold a slot). Every refusal and
  * every closed feed is counted by reason in `struct feed_stats` (atomics,
@@ -43,7 +45,12 @@ struct feed_policy {
 	int64_t message_timeout_ms;    /* 0: none */
 };
 
-enum feed_refusal { FEED_REFUSED_NOT_ALLOWED, FEED_REFUSED_ROUTER_LIMIT, FEED_REFUSALS };
+enum feed_refusal {
+	FEED_REFUSED_NOT_ALLOWED,
+	FEED_REFUSED_ROUTER_LIMIT,
+	FEED_REFUSED_FD_LIMIT, /* the process is near its descriptor limit: the rest is kept for HTTP and SQLite */
+	FEED_REFUSALS
+};
 enum feed_close_reason {
 	FEED_CLOSED_EOF,         /* the router closed (mid-message or not) */
 	FEED_CLOSED_ERROR,       /* a socket error */
