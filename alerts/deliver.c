@@ -458,6 +458,18 @@ static void free_rows(struct pending *p)
 	}
 }
 
+/* A receiver's request in flight and queue, gone. */
+static void rstate_drop(struct deliver *d, struct rstate *r)
+{
+	if (r->easy) {
+		curl_multi_remove_handle(d->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+		curl_slist_free_all(r->headers);
+		free(r->body);
+	}
+	free_rows(r->head);
+}
+
 /* Delivery thread, with d->lock held: the receivers of `c`, each kept one
  * with its queue, request in flight and failure record. */
 static void take_conf(struct deliver *d, const struct notify_conf *c)
@@ -479,13 +491,7 @@ static void take_conf(struct deliver *d, const struct notify_conf *c)
 			continue;
 		PW_WARN("msg=\"receiver removed from the configuration: its undelivered notifications stay pending\" "
 			"receiver=%s", r->rc->name);
-		if (r->easy) {
-			curl_multi_remove_handle(d->multi, r->easy);
-			curl_easy_cleanup(r->easy);
-			curl_slist_free_all(r->headers);
-			free(r->body);
-		}
-		free_rows(r->head);
+		rstate_drop(d, r);
 	}
 	free(d->r);
 	d->r = nr;
@@ -566,13 +572,7 @@ void deliver_stop(struct deliver *d)
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		struct rstate *r = &d->r[i];
-		if (r->easy) {
-			curl_multi_remove_handle(d->multi, r->easy);
-			curl_easy_cleanup(r->easy);
-			curl_slist_free_all(r->headers);
-			free(r->body);
-		}
-		free_rows(r->head);
+		rstate_drop(d, r);
 	}
 	free_rows(d->inbox);
 	if (d->multi)

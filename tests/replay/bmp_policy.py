@@ -15,7 +15,7 @@ import sys
 import time
 
 import bmpwriter as bw
-from pwtest import Daemon, check, run_tests, wait_for
+from pwtest import Daemon, check, run_tests, still_open, wait_for
 
 PW = sys.argv[1]
 
@@ -49,16 +49,6 @@ def closed_by_server(s, timeout=5.0):
     except ConnectionResetError:
         return True
     except socket.timeout:
-        return False
-
-
-def still_open(s, wait=1.0):
-    s.settimeout(wait)
-    try:
-        return s.recv(1) != b""
-    except socket.timeout:
-        return True
-    except ConnectionResetError:
         return False
 
 

@@ -148,6 +148,17 @@ class Daemon:
             return ""
 
 
+def still_open(sock, wait=1.0):
+    """True when the peer keeps the connection open (no EOF or reset) for `wait` seconds."""
+    sock.settimeout(wait)
+    try:
+        return sock.recv(1) != b""
+    except socket.timeout:
+        return True
+    except ConnectionResetError:
+        return False
+
+
 def wait_for(cond, timeout, what):
     deadline = time.time() + timeout
     last = None

@@ -17,7 +17,7 @@ import threading
 import time
 
 import bmpwriter as bw
-from pwtest import Daemon, check, run_tests, wait_for
+from pwtest import Daemon, check, run_tests, still_open, wait_for
 
 PW = sys.argv[1]
 TOKEN = "reload-test-token"
@@ -69,16 +69,6 @@ def post(d, path):
             return r.status
     except Exception as e:
         return getattr(e, "code", None)
-
-
-def still_open(s):
-    s.settimeout(0.3)
-    try:
-        return s.recv(1) != b""
-    except socket.timeout:
-        return True
-    except ConnectionResetError:
-        return False
 
 
 def log_has(d, text, n=1):
