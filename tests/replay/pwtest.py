@@ -32,10 +32,11 @@ def check(cond, what, detail=None):
 class Daemon:
     """A pathwatch process on 127.0.0.1 with its own database."""
 
-    def __init__(self, binary, db, workdir, extra=(), tls_ca=None, fd_limit=None):
+    def __init__(self, binary, db, workdir, extra=(), tls_ca=None, fd_limit=None, wrap=()):
         """tls_ca: the daemon serves HTTPS; its certificate is checked against this file.
-        fd_limit: RLIMIT_NOFILE (soft and hard) for the daemon."""
-        self.fd_limit = fd_limit
+        fd_limit: RLIMIT_NOFILE (soft and hard) for the daemon.
+        wrap: a command the daemon runs under (setpriv ...)."""
+        self.fd_limit, self.wrap = fd_limit, list(wrap)
         self.binary, self.db, self.workdir = binary, db, workdir
         self.ssl = ssl.create_default_context(cafile=tls_ca) if tls_ca else None
         self.base_url = None
@@ -53,7 +54,7 @@ class Daemon:
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [self.binary, "--db", self.db, "--bmp-listen", f"127.0.0.1:{self.bmp_port}",
+            [*self.wrap, self.binary, "--db", self.db, "--bmp-listen", f"127.0.0.1:{self.bmp_port}",
              "--http-listen", f"127.0.0.1:{self.http_port}", *self.extra],
             stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=self._limits if self.fd_limit else None)
         wait_for(lambda: self.try_get("/api/v1/status") is not None, 10, "API did not come up")
