@@ -113,6 +113,77 @@ static void alert_free(struct alert *x)
 	free(x);
 }
 
+static int find_site(const struct site *sites, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(sites[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int find_prefix(const struct pw_prefix *v, size_t n, const struct pw_prefix *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].afi == p->afi && v[i].len == p->len && !memcmp(v[i].addr, p->addr, 16))
+			return (int)i;
+	return -1;
+}
+
+void alerts_reconfigure(struct alerts *a, const struct site *sites, size_t n_sites)
+{
+	struct tracker **track = pw_calloc(n_sites ? n_sites : 1, sizeof *track);
+	int64_t *first_seen = pw_calloc(n_sites ? n_sites : 1, sizeof *first_seen);
+	int64_t *last_drill = pw_calloc(n_sites ? n_sites : 1, sizeof *last_drill);
+	int *to = pw_calloc(a->n_sites ? a->n_sites : 1, sizeof *to); /* old site -> new, or -1 */
+	for (size_t i = 0; i < a->n_sites; i++)
+		to[i] = find_site(sites, n_sites, a->sites[i].name);
+	for (size_t j = 0; j < n_sites; j++) {
+		track[j] = pw_calloc(sites[j].n_azure ? sites[j].n_azure : 1, sizeof **track);
+		int i = find_site(a->sites, a->n_sites, sites[j].name);
+		if (i < 0)
+			continue;
+		first_seen[j] = a->first_seen[i];
+		last_drill[j] = a->last_drill[i];
+		for (size_t k = 0; k < sites[j].n_azure; k++) {
+			int ok = find_prefix(a->sites[i].azure, a->sites[i].n_azure, &sites[j].azure[k]);
+			if (ok >= 0) { /* moved: the old slot no longer owns the evidence */
+				track[j][k] = a->track[i][ok];
+				a->track[i][ok].slow_evidence = NULL;
+			}
+		}
+	}
+	for (size_t i = 0; i < a->n_sites; i++) {
+		for (size_t k = 0; k < a->sites[i].n_azure; k++)
+			json_decref(a->track[i][k].slow_evidence);
+		free(a->track[i]);
+	}
+	free(a->track), free(a->first_seen), free(a->last_drill);
+	a->track = track, a->first_seen = first_seen, a->last_drill = last_drill;
+	size_t kept = 0;
+	for (size_t k = 0; k < a->n; k++) {
+		struct alert *x = a->v[k];
+		if (to[x->site] < 0) {
+			PW_INFO("msg=\"site removed from the configuration: its alert is no longer evaluated\" alert=%lld site=%s",
+				(long long)x->id, a->sites[x->site].name);
+			alert_free(x);
+			continue;
+		}
+		x->site = (size_t)to[x->site];
+		a->v[kept++] = x;
+	}
+	a->n = kept;
+	kept = 0;
+	for (size_t k = 0; k < a->n_drills; k++)
+		if (to[a->drills[k].site] >= 0) {
+			a->drills[kept] = a->drills[k];
+			a->drills[kept++].site = (size_t)to[a->drills[k].site];
+		}
+	a->n_drills = kept;
+	free(to);
+	a->sites = sites;
+	a->n_sites = n_sites;
+}
+
 void alerts_free(struct alerts *a)
 {
 	if (!a)

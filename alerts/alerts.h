@@ -38,6 +38,11 @@ struct deliver;
 struct alerts *alerts_new(struct rib *rib, struct store *st, const struct site *sites, size_t n_sites,
 			  struct notify *notify, struct deliver *deliver);
 void alerts_free(struct alerts *a);
+/* A new site list (SIGHUP; loop thread). Sites are matched by name: a kept
+ * site keeps its alerts, failover trackers (per Azure prefix), first-seen
+ * time and drills; a removed site's alerts are dropped from memory and stay
+ * in SQLite as they were. `sites` must outlive the alerts, like the first. */
+void alerts_reconfigure(struct alerts *a, const struct site *sites, size_t n_sites);
 /* Restores alerts, silences, drills and failover memory; before store_start. */
 int alerts_load(struct alerts *a, sqlite3 *db, char *err, size_t n);
 /* Live events for the dashboard (loop thread): "alert" on every transition

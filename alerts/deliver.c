@@ -61,6 +61,7 @@ struct deliver {
 	bool started;
 	pthread_mutex_t lock;
 	struct pending *inbox;  /* guarded by lock: pushed by the loop */
+	const struct notify_conf *next_conf; /* guarded by lock: a reload to take */
 	bool stop;              /* guarded by lock */
 	CURLM *multi;
 };
@@ -81,7 +82,7 @@ struct deliver *deliver_new(const struct notify_conf *c, struct store *st)
 static struct rstate *rstate_of(struct deliver *d, const char *name)
 {
 	for (size_t i = 0; i < d->n; i++)
-		if (!strcmp(d->r[i].rc->name, name))
+		if (d->r[i].rc && !strcmp(d->r[i].rc->name, name)) /* rc NULL: moved by take_conf */
 			return &d->r[i];
 	return NULL;
 }
@@ -439,11 +440,74 @@ static void finish(struct deliver *d, struct rstate *r, CURLcode cc)
 	r->n_batch = 0;
 }
 
+void deliver_reconfigure(struct deliver *d, const struct notify_conf *c)
+{
+	pthread_mutex_lock(&d->lock);
+	d->next_conf = c;
+	pthread_mutex_unlock(&d->lock);
+	if (d->multi)
+		curl_multi_wakeup(d->multi);
+}
+
+static void free_rows(struct pending *p)
+{
+	for (struct pending *nx; p; p = nx) {
+		nx = p->next;
+		outbox_row_free(&p->row);
+		free(p);
+	}
+}
+
+/* A receiver's request in flight and queue, gone. */
+static void rstate_drop(struct deliver *d, struct rstate *r)
+{
+	if (r->easy) {
+		curl_multi_remove_handle(d->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+		curl_slist_free_all(r->headers);
+		free(r->body);
+	}
+	free_rows(r->head);
+}
+
+/* Delivery thread, with d->lock held: the receivers of `c`, each kept one
+ * with its queue, request in flight and failure record. */
+static void take_conf(struct deliver *d, const struct notify_conf *c)
+{
+	struct rstate *nr = pw_calloc(c->n_receivers ? c->n_receivers : 1, sizeof *nr);
+	for (size_t i = 0; i < c->n_receivers; i++) {
+		struct rstate *old = rstate_of(d, c->receivers[i].name);
+		if (old) {
+			nr[i] = *old;
+			old->rc = NULL; /* moved */
+			if (nr[i].easy)
+				curl_easy_setopt(nr[i].easy, CURLOPT_PRIVATE, &nr[i]);
+		}
+		nr[i].rc = &c->receivers[i];
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		struct rstate *r = &d->r[i];
+		if (!r->rc)
+			continue;
+		PW_WARN("msg=\"receiver removed from the configuration: its undelivered notifications stay pending\" "
+			"receiver=%s", r->rc->name);
+		rstate_drop(d, r);
+	}
+	free(d->r);
+	d->r = nr;
+	d->n = c->n_receivers;
+	d->c = c;
+}
+
 static void *deliver_main(void *arg)
 {
 	struct deliver *d = arg;
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
+		if (d->next_conf) {
+			take_conf(d, d->next_conf);
+			d->next_conf = NULL;
+		}
 		struct pending *in = d->inbox;
 		d->inbox = NULL;
 		bool stop = d->stop;
@@ -508,23 +572,9 @@ void deliver_stop(struct deliver *d)
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		struct rstate *r = &d->r[i];
-		if (r->easy) {
-			curl_multi_remove_handle(d->multi, r->easy);
-			curl_easy_cleanup(r->easy);
-			curl_slist_free_all(r->headers);
-			free(r->body);
-		}
-		for (struct pending *p = r->head, *nx; p; p = nx) {
-			nx = p->next;
-			outbox_row_free(&p->row);
-			free(p);
-		}
+		rstate_drop(d, r);
 	}
-	for (struct pending *p = d->inbox, *nx; p; p = nx) {
-		nx = p->next;
-		outbox_row_free(&p->row);
-		free(p);
-	}
+	free_rows(d->inbox);
 	if (d->multi)
 		curl_multi_cleanup(d->multi);
 	free(d->r);

@@ -109,6 +109,8 @@ void notify_free(struct notify *n)
 	free(n);
 }
 
+void notify_reconfigure(struct notify *n, const struct notify_conf *c) { n->c = c; }
+
 void notify_set_next_id(struct notify *n, int64_t next)
 {
 	if (next > n->next_id)

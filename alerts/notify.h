@@ -81,6 +81,8 @@ void outbox_row_params(const struct outbox_row *r, struct store_param p[10]);
 /* Loop side. */
 struct notify *notify_new(const struct notify_conf *c, struct deliver *d);
 void notify_free(struct notify *n);
+/* New receivers and routes (SIGHUP; loop thread); `c` must outlive n. */
+void notify_reconfigure(struct notify *n, const struct notify_conf *c);
 void notify_set_next_id(struct notify *n, int64_t next);
 /* Restores which alerts were already paged (no second page after a restart). */
 int notify_load(struct notify *n, struct sqlite3 *db, char *err, size_t errlen);
@@ -111,6 +113,10 @@ void deliver_push(struct deliver *d, struct outbox_row *row);
  * highest notification id seen, or -1 on error. */
 int64_t deliver_load(struct deliver *d, struct sqlite3 *db, char *err, size_t n);
 void deliver_stop(struct deliver *d);
+/* New receivers (SIGHUP; loop thread): the delivery thread takes them at its
+ * next turn, keeping each kept receiver's queue and request in flight;
+ * rows for a removed receiver stay pending in SQLite. `c` must outlive d. */
+void deliver_reconfigure(struct deliver *d, const struct notify_conf *c);
 /* Receivers that lost a notification for good (4xx) in the last hour: name, error. */
 size_t deliver_failures(struct deliver *d, char names[][64], char errors[][160], size_t max);
 

@@ -22,6 +22,11 @@ void config_defaults(struct pw_config *c)
 	c->resync_timeout_s = 120;
 	c->series_interval_ms = 10000;
 	c->log_level = pw_strdup("info");
+	c->max_routers = 256;
+	c->bmp_message_timeout_ms = 60000;
+	c->http_max_body_bytes = 64 * 1024;
+	c->http_rate_limit = 50;
+	c->http_rate_burst = 200;
 }
 
 void config_free(struct pw_config *c)
@@ -30,6 +35,13 @@ void config_free(struct pw_config *c)
 	free(c->http_listen);
 	free(c->db);
 	free(c->log_level);
+	free(c->bmp_allow);
+	free(c->http_tls_cert);
+	free(c->http_tls_key);
+	free(c->http_tls_cert_pem);
+	if (c->http_tls_key_pem) /* a private key does not linger in freed memory */
+		explicit_bzero(c->http_tls_key_pem, strlen(c->http_tls_key_pem));
+	free(c->http_tls_key_pem);
 	for (size_t i = 0; i < c->n_routers; i++)
 		free((char *)c->routers[i].name);
 	free(c->routers);
@@ -94,6 +106,33 @@ static void set_uint(struct errbuf *e, yaml_node_t *v, const char *key, uint32_t
 		return;
 	}
 	*dst = (uint32_t)x;
+}
+
+/* A PEM file (certificate or private key) read whole. */
+static void set_pem(struct errbuf *e, yaml_node_t *v, const char *key, const char *kind, char **path, char **pem)
+{
+	set_string(e, v, key, path);
+	if (!*path)
+		return;
+	FILE *f = fopen(*path, "rb");
+	if (!f) {
+		err_at(e, v, "%s: %s: %s", key, *path, strerror(errno));
+		return;
+	}
+	size_t cap = 1 << 20;
+	char *buf = pw_malloc(cap + 1);
+	size_t len = fread(buf, 1, cap, f);
+	bool too_big = len == cap && fgetc(f) != EOF;
+	fclose(f);
+	buf[len] = 0;
+	if (too_big || !strstr(buf, "-----BEGIN ") || !strstr(buf, kind)) {
+		err_at(e, v, "%s: %s: not a PEM %s", key, *path, kind);
+		explicit_bzero(buf, len);
+		free(buf);
+		return;
+	}
+	free(*pem);
+	*pem = buf;
 }
 
 static void set_listen(struct errbuf *e, yaml_node_t *v, const char *key, char **dst)
@@ -656,9 +695,32 @@ static void load_collector(struct pw_config *c, yaml_document_t *doc, yaml_node_
 				err_at(e, v, "log_level: expected error, warn, info or debug");
 			else
 				set_string(e, v, key, &c->log_level);
-		} else
+		} else if (!strcmp(key, "bmp_allow")) {
+			free(c->bmp_allow);
+			c->bmp_allow = NULL;
+			c->n_bmp_allow = 0;
+			set_prefixes(e, v, doc, key, &c->bmp_allow, &c->n_bmp_allow);
+			if (v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.start == v->data.sequence.items.top)
+				err_at(e, v, "bmp_allow: an empty list refuses every router (leave the key out to allow any address)");
+		} else if (!strcmp(key, "max_routers"))
+			set_uint(e, v, key, &c->max_routers, 0, 1000000);
+		else if (!strcmp(key, "bmp_message_timeout"))
+			set_duration(e, v, key, &c->bmp_message_timeout_ms);
+		else if (!strcmp(key, "http_tls_cert"))
+			set_pem(e, v, key, "CERTIFICATE", &c->http_tls_cert, &c->http_tls_cert_pem);
+		else if (!strcmp(key, "http_tls_key"))
+			set_pem(e, v, key, "PRIVATE KEY", &c->http_tls_key, &c->http_tls_key_pem);
+		else if (!strcmp(key, "http_max_body_bytes"))
+			set_uint(e, v, key, &c->http_max_body_bytes, 1024, 16u << 20);
+		else if (!strcmp(key, "http_rate_limit"))
+			set_uint(e, v, key, &c->http_rate_limit, 0, 1000000);
+		else if (!strcmp(key, "http_rate_burst"))
+			set_uint(e, v, key, &c->http_rate_burst, 1, 1000000);
+		else
 			err_at(e, k, "collector: unknown key \"%s\"", key);
 	}
+	if (!c->http_tls_cert != !c->http_tls_key)
+		err_at(e, map, "collector: http_tls_cert and http_tls_key go together");
 }
 
 int config_load(struct pw_config *c, const char *file, char *errs, size_t n)

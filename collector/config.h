@@ -12,6 +12,13 @@
  *     series_interval: 10s       # sampling of the dashboard's plots
  *     retention: 0               # history older than this is pruned (0: kept)
  *     log_level: info            # error | warn | info | debug
+ *     bmp_allow: [CIDR, ...]     # who may connect (default: anyone)
+ *     max_routers: 256           # connected feeds at most
+ *     bmp_message_timeout: 60s   # a message must be whole within it
+ *     http_tls_cert: FILE, http_tls_key: FILE   # PEM: HTTPS instead of HTTP
+ *     http_max_body_bytes: 65536 # request bodies at most
+ *     http_rate_limit: 50        # requests/s per client address (0: none)
+ *     http_rate_burst: 200
  *   api: { token | token_file | token_env }   # bearer token for write endpoints
  *   sites: [...]                 # see examples/sea-cust11.yaml
  *   receivers: [...], routes: [...]  # pager delivery, see docs/NOTIFICATIONS.md
@@ -38,6 +45,14 @@ struct pw_config {
 	int64_t series_interval_ms;
 	int64_t retention_ms;            /* 0: history kept for ever */
 	char *log_level;
+	struct pw_prefix *bmp_allow;     /* empty: any address */
+	size_t n_bmp_allow;
+	uint32_t max_routers;            /* 0: no limit */
+	int64_t bmp_message_timeout_ms;  /* 0: none */
+	char *http_tls_cert, *http_tls_key;         /* file paths, or NULL */
+	char *http_tls_cert_pem, *http_tls_key_pem; /* their contents, read with the file */
+	uint32_t http_max_body_bytes;
+	uint32_t http_rate_limit, http_rate_burst;
 	struct rib_router_conf *routers; /* names owned here */
 	size_t n_routers;
 	char *api_token;                 /* bearer token for write endpoints, or NULL */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #include "alerts/alerts.h"
@@ -127,6 +128,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* The flags over the file's values. */
+static void apply_flags(const struct args *a, struct pw_config *cfg)
+{
+#define OVERRIDE(field, val) do { if (val) { free(cfg->field); cfg->field = pw_strdup(val); } } while (0)
+	OVERRIDE(bmp_listen, a->bmp_listen);
+	OVERRIDE(http_listen, a->http_listen);
+	OVERRIDE(db, a->db);
+	OVERRIDE(log_level, a->log_level);
+#undef OVERRIDE
+}
+
 /* Configuration file first, then the flags over it. */
 static int load_config(const struct args *a, struct pw_config *cfg)
 {
@@ -140,12 +152,7 @@ static int load_config(const struct args *a, struct pw_config *cfg)
 			return -1;
 		}
 	}
-#define OVERRIDE(field, val) do { if (val) { free(cfg->field); cfg->field = pw_strdup(val); } } while (0)
-	OVERRIDE(bmp_listen, a->bmp_listen);
-	OVERRIDE(http_listen, a->http_listen);
-	OVERRIDE(db, a->db);
-	OVERRIDE(log_level, a->log_level);
-#undef OVERRIDE
+	apply_flags(a, cfg);
 	enum pw_log_level lvl;
 	if (pw_log_parse_level(cfg->log_level, &lvl)) {
 		fprintf(stderr, "pathwatch: log level must be error, warn, info or debug\n");
@@ -309,14 +316,23 @@ static int cmd_replay(const struct args *a, const struct pw_config *cfg)
 
 struct daemon {
 	uv_loop_t loop;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t rules_timer;
 	struct feed_server *feeds;
+	struct rib *rib;
 	struct alerts *alerts;
 	struct series *series;
 	struct retention *retention;
+	struct notify *notify;
+	struct deliver *deliver;
 	struct loopcall *lc;
 	struct sse_hub *sse;
+	const struct args *args;
+	const struct pw_config *cfg;  /* the running configuration */
+	/* every configuration loaded by SIGHUP, the running one included: kept
+	 * until exit, since other threads may still hold pointers into them */
+	struct pw_config **loaded;
+	size_t n_loaded;
 };
 
 /* alerts -> live event stream */
@@ -333,6 +349,89 @@ static void rules_cb(uv_timer_t *t)
 	retention_tick(d->retention, now);
 }
 
+static struct feed_policy feed_policy_of(const struct pw_config *c)
+{
+	return (struct feed_policy){ c->bmp_allow, c->n_bmp_allow, c->max_routers, c->bmp_message_timeout_ms };
+}
+
+/* The keys a reload does not change (listeners, database, HTTP server,
+ * token): named in `out` when they differ. */
+static void restart_only_changes(const struct pw_config *o, const struct pw_config *n, char *out, size_t len)
+{
+#define DIFF_STR(k) (!o->k != !n->k || (o->k && strcmp(o->k, n->k)))
+	struct {
+		const char *name;
+		bool differs;
+	} keys[] = {
+		{ "bmp_listen", DIFF_STR(bmp_listen) }, { "http_listen", DIFF_STR(http_listen) }, { "db", DIFF_STR(db) },
+		{ "max_message_bytes", o->max_message_bytes != n->max_message_bytes },
+		{ "resync_timeout", o->resync_timeout_s != n->resync_timeout_s },
+		{ "http_tls_cert", DIFF_STR(http_tls_cert_pem) }, { "http_tls_key", DIFF_STR(http_tls_key_pem) },
+		{ "http_max_body_bytes", o->http_max_body_bytes != n->http_max_body_bytes },
+		{ "http_rate_limit", o->http_rate_limit != n->http_rate_limit || o->http_rate_burst != n->http_rate_burst },
+		{ "api", DIFF_STR(api_token) }, { "series_interval", o->series_interval_ms != n->series_interval_ms },
+		{ "retention", o->retention_ms != n->retention_ms },
+	};
+#undef DIFF_STR
+	size_t used = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (keys[i].differs && used < len) {
+			int k = snprintf(out + used, len - used, "%s%s", used ? "," : "", keys[i].name);
+			used += k > 0 ? (size_t)k : 0;
+		}
+}
+
+/* SIGHUP, on the loop thread: the file read again; if valid, sites, rules,
+ * receivers, routes, per-router settings, the BMP policy and the log level
+ * take effect without touching a connection; if not, each error is logged
+ * and the running configuration stays. */
+static void on_reload(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	struct daemon *d = h->data;
+	const char *file = d->args->config;
+	if (!file) {
+		PW_WARN("msg=\"SIGHUP: started without --config, nothing to reload\"");
+		return;
+	}
+	struct pw_config *n = pw_malloc(sizeof *n);
+	char errs[4096];
+	config_defaults(n);
+	int ne = config_load(n, file, errs, sizeof errs);
+	enum pw_log_level lvl = PW_LOG_INFO;
+	if (!ne) {
+		apply_flags(d->args, n);
+		ne = pw_log_parse_level(n->log_level, &lvl) ? 1 : 0;
+		if (ne)
+			snprintf(errs, sizeof errs, "--log-level: expected error, warn, info or debug\n");
+	}
+	if (ne) {
+		PW_ERR("msg=\"configuration reload rejected: the running configuration is kept\" file=%s errors=%d", file, ne);
+		for (char *line = strtok(errs, "\n"); line; line = strtok(NULL, "\n"))
+			PW_ERR("msg=\"configuration error\" error=\"%s\"", line);
+		config_free(n);
+		free(n);
+		return;
+	}
+	char restart[256];
+	restart_only_changes(d->cfg, n, restart, sizeof restart);
+	pw_log_set_level(lvl);
+	struct feed_policy fp = feed_policy_of(n);
+	feed_server_set_policy(d->feeds, &fp);
+	rib_set_router_conf(d->rib, n->routers, n->n_routers);
+	alerts_reconfigure(d->alerts, n->sites, n->n_sites);
+	notify_reconfigure(d->notify, &n->notify);
+	deliver_reconfigure(d->deliver, &n->notify);
+	d->loaded = pw_realloc(d->loaded, (d->n_loaded + 1) * sizeof *d->loaded);
+	d->loaded[d->n_loaded++] = n;
+	d->cfg = n;
+	PW_INFO("msg=\"configuration reloaded\" file=%s sites=%zu receivers=%zu routes=%zu bmp_allow=%zu max_routers=%u",
+		file, n->n_sites, n->notify.n_receivers, n->notify.n_routes, n->n_bmp_allow, n->max_routers);
+	if (*restart)
+		PW_WARN("msg=\"changed settings that take effect only at the next restart\" keys=%s", restart);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
@@ -344,12 +443,37 @@ static void on_signal(uv_signal_t *h, int signum)
 	feed_server_stop(d->feeds);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
 }
 
-static int cmd_run(const struct pw_config *cfg)
+/* Every router connection, HTTP client and database file is a descriptor:
+ * take the hard limit (systemd's soft default is 1024) and say whether the
+ * configured router limit fits. Running out is survived (accept fails and
+ * is counted), not planned for. */
+static void raise_fd_limit(const struct pw_config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* routers + HTTP connections (and their database readers) + the rest */
+	unsigned long long need = (unsigned long long)cfg->max_routers + 2 * WEB_MAX_CONNECTIONS + 64;
+	if (!cfg->max_routers || rl.rlim_cur < need)
+		PW_WARN("msg=\"file descriptor limit may be reached: connections beyond it are refused at accept\" "
+			"fd_limit=%llu max_routers=%u", (unsigned long long)rl.rlim_cur, cfg->max_routers);
+	else
+		PW_DEBUG("msg=\"file descriptor limit\" fd_limit=%llu", (unsigned long long)rl.rlim_cur);
+}
+
+static int cmd_run(const struct args *args, const struct pw_config *cfg)
 {
 	char err[512];
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(cfg);
 	struct store *st = store_open(cfg->db, err, sizeof err);
 	if (!st) {
 		PW_ERR("msg=\"cannot open the database\" error=\"%s\"", err);
@@ -358,8 +482,9 @@ static int cmd_run(const struct pw_config *cfg)
 	struct rib_config rc = { .resync_timeout_ms = cfg->resync_timeout_s * 1000, .routers = cfg->routers,
 				  .n_routers = cfg->n_routers };
 	struct rib *rib = rib_new(&rc);
-	struct deliver *dl = cfg->notify.n_receivers ? deliver_new(&cfg->notify, st) : NULL;
-	struct notify *nt = dl ? notify_new(&cfg->notify, dl) : NULL;
+	/* made even without receivers: a reload may add some */
+	struct deliver *dl = deliver_new(&cfg->notify, st);
+	struct notify *nt = notify_new(&cfg->notify, dl);
 	struct alerts *alerts = alerts_new(rib, st, cfg->sites, cfg->n_sites, nt, dl);
 	int64_t max_note = 0;
 	if (store_load(st, rib, err, sizeof err) || alerts_load(alerts, store_load_db(st), err, sizeof err) ||
@@ -387,6 +512,11 @@ static int cmd_run(const struct pw_config *cfg)
 	d.alerts = alerts;
 	d.series = series_new(rib, st, cfg->series_interval_ms);
 	d.retention = retention_new(st, cfg->retention_ms);
+	d.rib = rib;
+	d.notify = nt;
+	d.deliver = dl;
+	d.args = args;
+	d.cfg = cfg;
 	d.lc = loopcall_new(&d.loop);
 	d.sse = sse_hub_new();
 	rib_subscribe(rib, sse_rib_event, d.sse);
@@ -395,9 +525,16 @@ static int cmd_run(const struct pw_config *cfg)
 	d.rules_timer.data = &d;
 	uv_timer_start(&d.rules_timer, rules_cb, 0, RULES_TICK_MS);
 	d.feeds = feed_server_start(&d.loop, rib, st, cfg->bmp_listen, cfg->max_message_bytes, err, sizeof err);
+	struct feed_policy fp = feed_policy_of(cfg);
+	if (d.feeds)
+		feed_server_set_policy(d.feeds, &fp);
 	struct web_ctx wctx = { .rib = rib, .store = st, .alerts = alerts, .lc = d.lc, .sse = d.sse, .api_token = cfg->api_token,
-				.db_path = cfg->db, .start_us = pw_wall_us(), .bmp_listen = cfg->bmp_listen };
-	struct web_server *ws = d.feeds ? web_start(cfg->http_listen, &wctx, err, sizeof err) : NULL;
+				.db_path = cfg->db, .start_us = pw_wall_us(), .bmp_listen = cfg->bmp_listen,
+				.feed_stats = d.feeds ? feed_server_stats(d.feeds) : NULL };
+	struct web_options wo = { .listen = cfg->http_listen, .tls_cert = cfg->http_tls_cert_pem,
+				  .tls_key = cfg->http_tls_key_pem, .max_body = cfg->http_max_body_bytes,
+				  .rate = cfg->http_rate_limit, .burst = cfg->http_rate_burst };
+	struct web_server *ws = d.feeds ? web_start(&wo, &wctx, err, sizeof err) : NULL;
 	if (!d.feeds || !ws) {
 		PW_ERR("msg=\"cannot start\" error=\"%s\"", err);
 		loopcall_close(d.lc);
@@ -418,16 +555,19 @@ static int cmd_run(const struct pw_config *cfg)
 	}
 	uv_signal_init(&d.loop, &d.sigint);
 	uv_signal_init(&d.loop, &d.sigterm);
-	d.sigint.data = d.sigterm.data = &d;
+	uv_signal_init(&d.loop, &d.sighup);
+	d.sigint.data = d.sigterm.data = d.sighup.data = &d;
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
-	PW_INFO("msg=\"pathwatch started\" version=%s bmp_listen=%s http=http://%s/ db=%s", PW_VERSION,
-		cfg->bmp_listen, cfg->http_listen, cfg->db);
+	uv_signal_start(&d.sighup, on_reload, SIGHUP);
+	const char *scheme = cfg->http_tls_cert_pem ? "https" : "http";
+	PW_INFO("msg=\"pathwatch started\" version=%s bmp_listen=%s http=%s://%s/ db=%s", PW_VERSION, cfg->bmp_listen,
+		scheme, cfg->http_listen, cfg->db);
 	fprintf(stderr,
 		"pathwatch is running.\n"
 		"  Point routers' BMP at %s (FRR: 'bmp connect ADDR port PORT'; GoBGP: [[bmp-servers]]).\n"
-		"  API: http://%s/api/v1/status   Database: %s   Stop: Ctrl-C\n",
-		cfg->bmp_listen, cfg->http_listen, cfg->db);
+		"  API: %s://%s/api/v1/status   Database: %s   Stop: Ctrl-C\n",
+		cfg->bmp_listen, scheme, cfg->http_listen, cfg->db);
 
 	if (!cfg->api_token && cfg->n_sites)
 		PW_WARN("msg=\"no API token configured: acknowledge, silence and drill requests are refused\"");
@@ -447,6 +587,11 @@ static int cmd_run(const struct pw_config *cfg)
 	notify_free(nt);
 	rib_free(rib);
 	uv_loop_close(&d.loop);
+	for (size_t i = 0; i < d.n_loaded; i++) {
+		config_free(d.loaded[i]);
+		free(d.loaded[i]);
+	}
+	free(d.loaded);
 	PW_INFO("msg=\"stopped\"");
 	return 0;
 }
@@ -474,7 +619,7 @@ int main(int argc, char **argv)
 	}
 	int rc;
 	if (!a.command)
-		rc = cmd_run(&cfg);
+		rc = cmd_run(&a, &cfg);
 	else if (!strcmp(a.command, "replay"))
 		rc = cmd_replay(&a, &cfg);
 	else

@@ -334,6 +334,12 @@ static void mark_stale(struct rib_peer *p, pw_mono_t deadline)
 	p->resync_deadline = deadline;
 }
 
+void rib_set_router_conf(struct rib *rib, const struct rib_router_conf *routers, size_t n)
+{
+	rib->cfg.routers = routers;
+	rib->cfg.n_routers = n;
+}
+
 /* FRR's BMP reports eBGP paths with its own AS prepended (FRR 8.x): the
  * API shows them normalised unless the configuration says otherwise. */
 static void router_apply_conf(struct rib_router *r)

@@ -144,6 +144,9 @@ struct rib {
 };
 
 struct rib *rib_new(const struct rib_config *cfg);
+/* New per-router settings (SIGHUP); each router takes them at its next
+ * session. `routers` must outlive the rib, like the first. */
+void rib_set_router_conf(struct rib *rib, const struct rib_router_conf *routers, size_t n);
 void rib_free(struct rib *rib);
 void rib_subscribe(struct rib *rib, rib_event_fn fn, void *ctx);
 

@@ -5,6 +5,7 @@
  */
 #include "httpd.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +13,19 @@
 
 #include "common/check.h"
 #include "common/embedded.h"
+#include "common/mono.h"
 #include "sse.h"
 #include "common/log.h"
 #include "feed.h"
+#include "ratelimit.h"
 #include "store_query.h"
 
 struct web_server {
 	struct MHD_Daemon *mhd;
 	struct web_ctx ctx;
+	size_t max_body;
+	struct web_ratelimit *rl;
+	char *tls_cert, *tls_key; /* PEM, kept until the daemon stops */
 };
 
 extern const struct pw_embedded pw_static_files[];
@@ -45,7 +51,9 @@ sqlite3 *web_reader(const struct web_ctx *ctx, char *err, size_t n)
 	return db;
 }
 
-enum MHD_Result web_reply_json(struct MHD_Connection *c, unsigned status, json_t *body)
+/* `body` (stolen) as JSON, with one extra header when `hname` is set. */
+static enum MHD_Result reply_json_hdr(struct MHD_Connection *c, unsigned status, json_t *body, const char *hname,
+				      const char *hvalue)
 {
 	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(body);
@@ -55,16 +63,25 @@ enum MHD_Result web_reply_json(struct MHD_Connection *c, unsigned status, json_t
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (hname)
+		MHD_add_response_header(r, hname, hvalue);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	web_count_request(tl_endpoint, status);
 	return ret;
 }
 
+enum MHD_Result web_reply_json(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+	return reply_json_hdr(c, status, body, NULL, NULL);
+}
+
 enum MHD_Result web_reply_error(struct MHD_Connection *c, unsigned status, const char *error, const char *detail,
 				const char *param)
 {
-	json_t *j = json_pack("{s:s,s:s}", "error", error, "detail", detail ? detail : "");
+	/* the detail may echo request bytes: not UTF-8, it is left out rather than the reply */
+	json_t *d = json_string(detail ? detail : "");
+	json_t *j = json_pack("{s:s,s:o}", "error", error, "detail", d ? d : json_string("(not valid UTF-8)"));
 	if (param)
 		json_object_set_new(j, "parameter", json_string(param));
 	return web_reply_json(c, status, j);
@@ -72,12 +89,9 @@ enum MHD_Result web_reply_error(struct MHD_Connection *c, unsigned status, const
 
 
 
-enum { WEB_MAX_BODY = 64 * 1024 };
-
 struct body {
 	char *data;
 	size_t len;
-	bool too_big;
 };
 
 static void completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe)
@@ -107,15 +121,43 @@ enum MHD_Result web_refuse_unauthorized(struct MHD_Connection *c, const struct w
 		*refused = false;
 		return MHD_NO;
 	}
+	PW_REMOTE(PW_LOG_WARN, "msg=\"HTTP write refused: missing or wrong bearer token\" endpoint=%s", tl_endpoint);
 	json_t *j = json_pack("{s:s,s:s}", "error", "unauthorized", "detail", "a valid \"Authorization: Bearer\" token is required");
-	char *text = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
-	MHD_destroy_response(r);
-	return ret;
+	return reply_json_hdr(c, MHD_HTTP_UNAUTHORIZED, j, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+}
+
+static enum MHD_Result body_too_large(const struct web_server *ws, struct MHD_Connection *c)
+{
+	char d[64];
+	snprintf(d, sizeof d, "at most %zu bytes", ws->max_body);
+	return web_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", d, NULL);
+}
+
+/* Before any handler: the client's request budget and the declared body
+ * size. MHD_YES after a refusal was queued, MHD_NO to go on. */
+static enum MHD_Result refuse_early(struct web_server *ws, struct MHD_Connection *c, bool *refused)
+{
+	*refused = true;
+	tl_endpoint = "other";
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	unsigned retry = 1;
+	if (!web_rl_take(ws->rl, ci ? ci->client_addr : NULL, pw_mono_now().ns / 1000000, &retry)) {
+		char ra[16], who[64] = "?";
+		snprintf(ra, sizeof ra, "%u", retry);
+		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)ci->client_addr)->sin_addr, who, sizeof who);
+		else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, who, sizeof who);
+		PW_REMOTE(PW_LOG_WARN, "msg=\"HTTP client over its request rate\" client=%s", who);
+		return reply_json_hdr(c, MHD_HTTP_TOO_MANY_REQUESTS,
+				      json_pack("{s:s,s:s}", "error", "too many requests", "detail", "slow down; see Retry-After"),
+				      MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > ws->max_body)
+		return body_too_large(ws, c);
+	*refused = false;
+	return MHD_NO;
 }
 
 /* "/api/v1/alerts/17/ack" against "/api/v1/alerts/" + "/ack": the id. */
@@ -168,20 +210,52 @@ static enum MHD_Result serve_static(struct MHD_Connection *c, const char *name)
 	return web_reply_error(c, MHD_HTTP_NOT_FOUND, "not found", name, NULL);
 }
 
+static int hexval(char ch)
+{
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* Percent-decoding of the path and the query arguments, as libmicrohttpd's
+ * own, except that %00 stays as it is: a decoded NUL would cut the C string
+ * short ("index.html%00.js" would serve index.html). */
+static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls, (void)c;
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && (hi | lo)) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 2;
+		} else
+			*w++ = *r;
+	}
+	*w = 0;
+	return (size_t)(w - s);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			       const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
 {
 	(void)version;
 	struct web_server *ws = cls;
 	if (!*req_cls) { /* first call: headers only */
+		bool refused;
+		enum MHD_Result r = refuse_early(ws, c, &refused);
+		if (refused)
+			return r;
 		*req_cls = pw_calloc(1, sizeof(struct body));
 		return MHD_YES;
 	}
 	struct body *b = *req_cls;
 	if (*upload_size) { /* bounded body */
-		if (b->len + *upload_size > WEB_MAX_BODY)
-			b->too_big = true;
-		else {
+		if (b->len + *upload_size > ws->max_body) {
+			/* more than declared (or chunked): no reply can be queued
+			 * mid-upload, so the connection is closed */
+			PW_REMOTE(PW_LOG_WARN, "msg=\"HTTP request body over the limit; connection closed\" limit=%zu",
+				  ws->max_body);
+			return MHD_NO;
+		} else {
 			b->data = pw_realloc(b->data, b->len + *upload_size + 1);
 			memcpy(b->data + b->len, upload_data, *upload_size);
 			b->len += *upload_size;
@@ -190,8 +264,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (b->too_big)
-		return web_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", "at most 64 KiB", NULL);
 	struct web_req req = { c, method, b->data ? b->data : "", b->len, -1, "" };
 	tl_endpoint = "other";
 	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
@@ -251,25 +323,56 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	return web_reply_error(c, MHD_HTTP_NOT_FOUND, "not found", url, NULL);
 }
 
-struct web_server *web_start(const char *listen, const struct web_ctx *ctx, char *err, size_t n)
+static void web_free(struct web_server *ws)
+{
+	web_rl_free(ws->rl);
+	free(ws->tls_cert);
+	if (ws->tls_key) { /* a private key does not linger in freed memory */
+		explicit_bzero(ws->tls_key, strlen(ws->tls_key));
+		free(ws->tls_key);
+	}
+	free(ws);
+}
+
+struct web_server *web_start(const struct web_options *o, const struct web_ctx *ctx, char *err, size_t n)
 {
 	struct sockaddr_storage ss;
-	if (feed_parse_listen(listen, &ss, err, n))
+	if (feed_parse_listen(o->listen, &ss, err, n))
 		return NULL;
+	bool tls = o->tls_cert && o->tls_key;
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, n, "HTTPS is configured but this libmicrohttpd has no TLS support");
+		return NULL;
+	}
 	struct web_server *ws = pw_calloc(1, sizeof *ws);
 	ws->ctx = *ctx;
+	ws->max_body = o->max_body;
+	ws->rl = web_rl_new(o->rate, o->burst);
 	/* a thread per connection: a live event stream holds its thread */
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_POLL;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL }, { MHD_OPTION_HTTPS_MEM_KEY, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+	};
+	if (tls) {
+		flags |= MHD_USE_TLS;
+		ws->tls_cert = pw_strdup(o->tls_cert);
+		ws->tls_key = pw_strdup(o->tls_key);
+		tls_opts[0].ptr_value = ws->tls_cert;
+		tls_opts[1].ptr_value = ws->tls_key;
+	} else
+		tls_opts[0].option = MHD_OPTION_END;
 	ws->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, ws, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				   MHD_OPTION_CONNECTION_LIMIT, 256u,
+				   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL,
+				   MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNECTIONS,
 				   MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				   (size_t)64 * 1024, MHD_OPTION_END);
+				   (size_t)64 * 1024, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!ws->mhd) {
-		snprintf(err, n, "HTTP listener on %s failed (address in use or not available)", listen);
-		free(ws);
+		snprintf(err, n, "HTTP listener on %s failed (%s)", o->listen,
+			 tls ? "address in use or not available, or the TLS certificate or key was rejected"
+			     : "address in use or not available");
+		web_free(ws);
 		return NULL;
 	}
 	return ws;
@@ -280,5 +383,5 @@ void web_stop(struct web_server *ws)
 	if (!ws)
 		return;
 	MHD_stop_daemon(ws->mhd);
-	free(ws);
+	web_free(ws);
 }

@@ -11,6 +11,7 @@
 
 #include "bmp.h"
 #include "common/check.h"
+#include "feed.h"
 #include "httpd.h"
 #include "rib.h"
 #include "store.h"
@@ -169,6 +170,29 @@ enum MHD_Result web_metrics(struct MHD_Connection *c, const struct web_ctx *ctx)
 	    (unsigned long long)atomic_load(&ctx->rib->live_routes), (unsigned long long)store_history_rows(ctx->store),
 	    (unsigned long long)store_pending(ctx->store), (unsigned long long)batches, total_us / 1e6, last_us / 1e6,
 	    store_failing(ctx->store));
+
+	const struct feed_stats *fst = ctx->feed_stats;
+	if (fst) {
+		put(&t,
+		    "# HELP pathwatch_bmp_feeds_connected BMP connections open now.\n# TYPE pathwatch_bmp_feeds_connected gauge\n"
+		    "pathwatch_bmp_feeds_connected %u\n"
+		    "# HELP pathwatch_bmp_connections_accepted_total BMP connections accepted.\n"
+		    "# TYPE pathwatch_bmp_connections_accepted_total counter\npathwatch_bmp_connections_accepted_total %llu\n"
+		    "# HELP pathwatch_bmp_accept_errors_total BMP accepts that failed (out of file descriptors, ...).\n"
+		    "# TYPE pathwatch_bmp_accept_errors_total counter\npathwatch_bmp_accept_errors_total %llu\n"
+		    "# HELP pathwatch_bmp_connections_refused_total BMP connections closed at accept, per reason.\n"
+		    "# TYPE pathwatch_bmp_connections_refused_total counter\n",
+		    atomic_load(&fst->connected), (unsigned long long)atomic_load(&fst->accepted),
+		    (unsigned long long)atomic_load(&fst->accept_errors));
+		for (int k = 0; k < FEED_REFUSALS; k++)
+			put(&t, "pathwatch_bmp_connections_refused_total{reason=\"%s\"} %llu\n",
+			    feed_refusal_name((enum feed_refusal)k), (unsigned long long)atomic_load(&fst->refused[k]));
+		put(&t, "# HELP pathwatch_bmp_feeds_closed_total BMP feeds closed, per reason.\n"
+			"# TYPE pathwatch_bmp_feeds_closed_total counter\n");
+		for (int k = 0; k < FEED_CLOSE_REASONS; k++)
+			put(&t, "pathwatch_bmp_feeds_closed_total{reason=\"%s\"} %llu\n",
+			    feed_close_reason_name((enum feed_close_reason)k), (unsigned long long)atomic_load(&fst->closed[k]));
+	}
 
 	put(&t, "# HELP pathwatch_alerts Alerts per state.\n# TYPE pathwatch_alerts gauge\n");
 	static const char *const states[] = { "pending", "firing", "resolved" };

@@ -18,6 +18,11 @@ struct store;
 struct alerts;
 struct loopcall;
 struct sse_hub;
+struct feed_stats;
+
+/* HTTP connections served at once (each holds a thread and a database
+ * reader); beyond it libmicrohttpd refuses them. */
+enum { WEB_MAX_CONNECTIONS = 256 };
 
 struct web_ctx {
 	struct rib *rib;
@@ -29,10 +34,19 @@ struct web_ctx {
 	const char *db_path;
 	int64_t start_us;
 	const char *bmp_listen;
+	const struct feed_stats *feed_stats; /* BMP accept/refuse/close counters */
+};
+
+/* How the server listens and what it accepts (fixed until a restart). */
+struct web_options {
+	const char *listen;                 /* ADDR:PORT */
+	const char *tls_cert, *tls_key;     /* PEM text, both or neither: HTTPS */
+	size_t max_body;                    /* request body bytes at most (413 beyond) */
+	unsigned rate, burst;               /* requests/s and burst per client address; rate 0: no limit */
 };
 
 struct web_server;
-struct web_server *web_start(const char *listen, const struct web_ctx *ctx, char *err, size_t n);
+struct web_server *web_start(const struct web_options *o, const struct web_ctx *ctx, char *err, size_t n);
 void web_stop(struct web_server *ws);
 
 #endif

@@ -49,6 +49,16 @@ bool pw_prefix_host_bits_set(const struct pw_prefix *p)
 	return memcmp(m.addr, p->addr, 16) != 0;
 }
 
+bool pw_prefix_contains(const struct pw_prefix *p, uint8_t afi, const uint8_t addr[16])
+{
+	if (afi != p->afi)
+		return false;
+	struct pw_prefix a = { afi, p->len, { 0 } };
+	memcpy(a.addr, addr, 16);
+	pw_prefix_mask(&a);
+	return memcmp(a.addr, p->addr, 16) == 0;
+}
+
 int pw_prefix_parse(const char *s, struct pw_prefix *p, const char **why)
 {
 	char buf[64];

@@ -36,6 +36,8 @@ int pw_prefix_from_key(const uint8_t *key, size_t len, struct pw_prefix *p);
 void pw_prefix_key_last(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_LEN]);
 void pw_prefix_mask(struct pw_prefix *p);
 bool pw_prefix_host_bits_set(const struct pw_prefix *p);
+/* Whether the address (afi, 16 bytes as in struct pw_prefix) lies inside p. */
+bool pw_prefix_contains(const struct pw_prefix *p, uint8_t afi, const uint8_t addr[16]);
 
 /* "10.0.0.0/8", "2001:db8::/32", or a bare address (full length).
  * Returns 0, or -1 with *why set to a static explanation. */

@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -33,21 +34,37 @@ def check(cond, what, detail=None):
 class Daemon:
     """A pathwatch process on 127.0.0.1 with its own database."""
 
-    def __init__(self, binary, db, workdir, extra=()):
+    def __init__(self, binary, db, workdir, extra=(), tls_ca=None, fd_limit=None, wrap=()):
+        """tls_ca: the daemon serves HTTPS; its certificate is checked against this file.
+        fd_limit: RLIMIT_NOFILE (soft and hard) for the daemon.
+        wrap: a command the daemon runs under (setpriv ...)."""
+        self.fd_limit, self.wrap = fd_limit, list(wrap)
         self.binary, self.db, self.workdir = binary, db, workdir
+        self.ssl = ssl.create_default_context(cafile=tls_ca) if tls_ca else None
+        self.base_url = None
         self.bmp_port, self.http_port = free_port(), free_port()
         self.extra = list(extra)
         self.proc = None
         self.log_path = os.path.join(workdir, f"pathwatch-{self.http_port}.log")
+        self.base_url = f"{'https' if tls_ca else 'http'}://127.0.0.1:{self.http_port}"
+
+    def open(self, path, data=None, method=None, headers=None):
+        """urlopen on this daemon (HTTP or HTTPS); the caller closes the response."""
+        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers or {})
+        return urllib.request.urlopen(req, timeout=10, context=self.ssl)
 
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [self.binary, "--db", self.db, "--bmp-listen", f"127.0.0.1:{self.bmp_port}",
+            [*self.wrap, self.binary, "--db", self.db, "--bmp-listen", f"127.0.0.1:{self.bmp_port}",
              "--http-listen", f"127.0.0.1:{self.http_port}", *self.extra],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=self._limits if self.fd_limit else None)
         wait_for(lambda: self.try_get("/api/v1/status") is not None, 10, "API did not come up")
         return self
+
+    def _limits(self):
+        import resource
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.fd_limit, self.fd_limit))
 
     def try_get(self, path):
         try:
@@ -59,7 +76,7 @@ class Daemon:
 
     def get(self, path, **params):
         q = ("?" + urllib.parse.urlencode(params)) if params else ""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}{q}", timeout=10) as r:
+        with self.open(f"{path}{q}") as r:
             return json.loads(r.read())
 
     def get_status(self, path, **params):
@@ -87,6 +104,20 @@ class Daemon:
 
     def all_events(self, **params):
         return self.paged("/api/v1/history", "events", **params)
+
+    def metrics(self):
+        """/metrics parsed strictly: {(name, frozenset(labels)): value}."""
+        import promparse
+        with self.open("/metrics") as r:
+            return promparse.parse(r.read().decode())
+
+    def metric(self, name, **labels):
+        """One sample's value (0 when the series is absent)."""
+        return self.metrics().get((name, frozenset(labels.items())), 0)
+
+    def log_text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
 
     def settled(self):
         """Waits until everything queued is committed; returns the status."""
@@ -118,6 +149,17 @@ class Daemon:
                 return b"".join(f.readlines()[-n:]).decode(errors="replace")
         except OSError:
             return ""
+
+
+def still_open(sock, wait=1.0):
+    """True when the peer keeps the connection open (no EOF or reset) for `wait` seconds."""
+    sock.settimeout(wait)
+    try:
+        return sock.recv(1) != b""
+    except socket.timeout:
+        return True
+    except ConnectionResetError:
+        return False
 
 
 def wait_for(cond, timeout, what):
