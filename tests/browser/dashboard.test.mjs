@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as bmp from './bmp.mjs';
-import { Failure, Steps, check, freePort, hashGo, launch, marker, shot, sleep, text, top, waitFor } from './harness.mjs';
+import { Failure, Steps, check, checkSanitizers, freePort, hashGo, launch, marker, shot, sleep, text, top, waitFor } from './harness.mjs';
 
 const BINARY = path.resolve(process.argv[2] || process.env.PATHWATCH || path.join(top, 'build/pathwatch'));
 const FIX = path.join(top, 'tests/fixtures/bmp');
@@ -663,6 +663,8 @@ try {
   for (const s of Object.values(socks)) s.destroy();
   if (daemon) await daemon.stop().catch(() => {});
 }
+steps.main = steps.front = null;   // the browser is closed
+if (daemon) await steps.step('the collector stops cleanly, with no sanitizer report', async () => checkSanitizers(daemon.logPath));
 const bad = fatal || steps.results.some(([, ok]) => !ok);
 if (bad && daemon) console.log(`--- pathwatch log (tail) ---\n${daemon.tail()}\n--- work dir: ${work}`);
 if (!bad && !process.env.PW_BROWSER_KEEP) fs.rmSync(work, { recursive: true, force: true });

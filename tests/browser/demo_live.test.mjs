@@ -14,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Steps, check, freePort, hashGo, launch, marker, shot, text, top, waitFor } from './harness.mjs';
+import { Steps, check, checkSanitizers, freePort, hashGo, launch, marker, shot, text, top, waitFor } from './harness.mjs';
 
 const BINARY = path.resolve(process.argv[2] || process.env.PATHWATCH || path.join(top, 'build/pathwatch'));
 const DEMO = path.join(top, 'demo/pathwatch-demo');
@@ -128,6 +128,7 @@ try {
 } finally {
   if (browser) await browser.close().catch(() => {});
 }
+steps.main = steps.front = null;   // the browser is closed
 if (demo) {
   await steps.step('Ctrl-C stops the demo and leaves no namespace, router or collector behind', async () => {
     await stopDemo();
@@ -136,6 +137,7 @@ if (demo) {
     check(!ns.includes(`pwdemo${demo.pid}-`), 'its namespaces are gone', ns);
     const log = fs.readFileSync(demoLog, 'utf8');
     check(/nothing left running/.test(log), 'it says what it stopped', log.slice(-600));
+    checkSanitizers(path.join(work, 'pathwatch.log'));
   });
 }
 const status = steps.summary(fatal);

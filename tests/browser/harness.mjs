@@ -57,6 +57,14 @@ export async function marker(page, set) {
 }
 export const text = (page, sel) => page.locator(sel).first().innerText();
 
+const SANITIZER = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'];
+/** Fails when a collector log holds a sanitizer report (ASan builds; LeakSanitizer reports at exit). */
+export function checkSanitizers(logPath) {
+  const text = fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8') : '';
+  const hit = SANITIZER.find((m) => text.includes(m));
+  check(!hit, 'no sanitizer report in the collector\'s log', hit ? text.slice(Math.max(0, text.indexOf(hit) - 300), text.indexOf(hit) + 3000) : '');
+}
+
 /** Saves a full-page screenshot as ARTIFACTS/<prefix>-<name>.png. */
 export async function shot(page, prefix, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });

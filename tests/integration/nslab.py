@@ -440,6 +440,23 @@ class Lab:
         log("collector (pid %d) %s %s" % (p.pid, how, rc))
         return rc
 
+    SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+    def check_sanitizers(self):
+        """Stops the collector (SIGTERM: LeakSanitizer reports at exit) and
+        fails on any sanitizer report in its log, from every run of it."""
+        if self.collector and self.collector.poll() is None:
+            self.stop_proc(self.collector)
+        try:
+            with open(self.collector_log, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return
+        for m in self.SANITIZER_MARKERS:
+            if m in text:
+                i = text.index(m)
+                raise TestFailure("sanitizer report in the collector's log:\n" + text[max(0, i - 300):i + 3000])
+
     # ---- the end
     def cleanup(self):
         for name, p in list(reversed(self.procs)):
@@ -690,6 +707,7 @@ def run_test(make_env, test, passed, hard_limit):
         env = make_env()
         log("temp dir %s" % env.tmp)
         test(env)
+        env.check_sanitizers()
         print("", flush=True)
         log("PASS: " + passed)
         print("1 passed, 0 failed", flush=True)
