@@ -14,40 +14,40 @@ enum { QS_DEFAULT_LIMIT = 100, QS_MAX_LIMIT = 10000 };
 static const char *const names[QS_COUNT] = { "router", "peer", "view", "prefix", "match", "limit",
 					     "cursor", "at", "from", "to", "order", "state", "site", "rule", "receiver", "alert" };
 
-struct iter {
-	uint32_t allowed;
-	struct qs *q;
-	int failed;
-};
-
-static void fail(struct iter *it, const char *param, const char *fmt, const char *detail)
+static void fail(struct qs *it, const char *param, const char *fmt, const char *detail)
 {
 	if (it->failed++)
 		return;
-	it->q->bad_param = param;
-	snprintf(it->q->why, sizeof it->q->why, fmt, detail);
+	it->bad_param = param;
+	snprintf(it->why, sizeof it->why, fmt, detail);
 }
 
-static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+void qs_begin(struct qs *q)
 {
-	(void)kind;
-	struct iter *it = cls;
-	struct qs *q = it->q;
+	memset(q, 0, sizeof *q);
+	q->view = -1;
+	q->limit = QS_DEFAULT_LIMIT;
+	q->match = STORE_MATCH_EXACT;
+}
+
+int qs_add(struct qs *q, uint32_t allowed, const char *key, const char *value)
+{
+	struct qs *it = q;
 	int p = -1;
 	for (int i = 0; i < QS_COUNT; i++)
 		if (!strcmp(key, names[i]))
 			p = i;
-	if (p < 0 || !(it->allowed & QS_BIT(p))) {
+	if (p < 0 || !(allowed & QS_BIT(p))) {
 		fail(it, key, "unknown parameter \"%s\" for this endpoint", key);
-		return MHD_NO;
+		return -1;
 	}
 	if (q->present & QS_BIT(p)) {
 		fail(it, key, "parameter \"%s\" given twice", key);
-		return MHD_NO;
+		return -1;
 	}
 	if (!value || !*value) {
 		fail(it, key, "parameter \"%s\" needs a value", key);
-		return MHD_NO;
+		return -1;
 	}
 	q->present |= QS_BIT(p);
 	q->str[p] = value;
@@ -57,7 +57,8 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 		enum bmp_view v;
 		if (bmp_view_parse(value, &v))
 			fail(it, key, "%s", "view must be pre-policy, post-policy, loc-rib, adj-rib-out-pre or adj-rib-out-post");
-		q->view = (int)v;
+		else
+			q->view = (int)v;
 		break;
 	}
 	case QS_PREFIX:
@@ -79,7 +80,8 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 		long v = strtol(value, &end, 10);
 		if (*end || v < 1 || v > QS_MAX_LIMIT)
 			fail(it, key, "%s", "limit must be a whole number from 1 to 10000");
-		q->limit = (int)v;
+		else
+			q->limit = (int)v;
 		break;
 	}
 	case QS_AT:
@@ -117,20 +119,47 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 	default:
 		break;
 	}
-	return it->failed ? MHD_NO : MHD_YES;
+	return it->failed ? -1 : 0;
+}
+
+int qs_end(struct qs *q)
+{
+	if (!q->failed && (q->present & QS_BIT(QS_MATCH)) && !(q->present & QS_BIT(QS_PREFIX)))
+		fail(q, "match", "%s", "match needs a prefix");
+	if (!q->failed && (q->present & QS_BIT(QS_FROM)) && (q->present & QS_BIT(QS_TO)) && q->from > q->to)
+		fail(q, "from", "%s", "from is after to");
+	return q->failed ? -1 : 0;
+}
+
+struct iter {
+	uint32_t allowed;
+	struct qs *q;
+};
+
+static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct iter *it = cls;
+	return qs_add(it->q, it->allowed, key, value) ? MHD_NO : MHD_YES;
 }
 
 int qs_parse(struct MHD_Connection *c, uint32_t allowed, struct qs *q)
 {
-	memset(q, 0, sizeof *q);
-	q->view = -1;
-	q->limit = QS_DEFAULT_LIMIT;
-	q->match = STORE_MATCH_EXACT;
-	struct iter it = { allowed, q, 0 };
+	qs_begin(q);
+	struct iter it = { allowed, q };
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, each, &it);
-	if (!it.failed && (q->present & QS_BIT(QS_MATCH)) && !(q->present & QS_BIT(QS_PREFIX)))
-		fail(&it, "match", "%s", "match needs a prefix");
-	if (!it.failed && (q->present & QS_BIT(QS_FROM)) && (q->present & QS_BIT(QS_TO)) && q->from > q->to)
-		fail(&it, "from", "%s", "from is after to");
-	return it.failed ? -1 : 0;
+	return qs_end(q);
+}
+
+bool qs_path_id(const char *url, const char *prefix, const char *suffix, int64_t *id)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(url, prefix, pl))
+		return false;
+	char *end;
+	long long v = strtoll(url + pl, &end, 10);
+	if (end == url + pl || v < 0 || strcmp(end, suffix))
+		return false;
+	*id = v;
+	return true;
 }
