@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +178,7 @@ static void set_duration(struct errbuf *e, yaml_node_t *v, const char *key, int6
 	char *end;
 	errno = 0;
 	double x = s ? strtod(s, &end) : -1;
-	if (!s || end == s || x < 0 || errno) {
+	if (!s || end == s || !(x >= 0) || isinf(x) || errno) { /* also refuses nan and inf */
 		err_at(e, v, "%s: expected a duration like 500ms, 10s, 5m, 2h or 90d", key);
 		return;
 	}
@@ -185,6 +186,10 @@ static void set_duration(struct errbuf *e, yaml_node_t *v, const char *key, int6
 		      : !strcmp(end, "h") ? 3600000 : !strcmp(end, "d") ? 86400000 : -1;
 	if (mult < 0) {
 		err_at(e, v, "%s: unknown unit \"%s\" (ms, s, m, h, d)", key, end);
+		return;
+	}
+	if (x * mult > 100 * 365 * 86400000.0) { /* and an int64_t holds it */
+		err_at(e, v, "%s: longer than 100 years", key);
 		return;
 	}
 	*ms = (int64_t)(x * mult);
