@@ -8,7 +8,7 @@ configuration files, and the query strings the tests and the dashboard send.
 
 Then merge into the committed corpus (keeps only inputs that add coverage):
 
-    build-fuzz/tests/fuzz/fuzz-T -merge=1 tests/fuzz/corpus/T OUTDIR/T
+    build-fuzz/tests/fuzz/fuzz-T -merge=1 -use_counters=0 tests/fuzz/corpus/T OUTDIR/T
 
 Each input is laid out as its target reads it (see the target's comment):
 bmp_msg: type byte + message after the common header; bgp_update: session
