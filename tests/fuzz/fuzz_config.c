@@ -5,7 +5,7 @@
  * prefixes, durations, rules), receivers and routes.
  *
  * Checked: bad input only ever gives error lines ("fuzz.yaml:LINE: ...",
- * one count per error), never an exit; a file with no errors gives a
+ * one count per error), never an exit; no duration is negative; a file with no errors gives a
  * configuration the rest of the program can rely on (values in their
  * ranges, every site named with routers, every route's receiver defined,
  * receiver URLs http(s)).
@@ -36,6 +36,23 @@ static bool receiver_defined(const struct pw_config *c, const char *name)
 		if (!strcmp(c->notify.receivers[j].name, name))
 			return true;
 	return false;
+}
+
+/* set_duration stores only what it accepted: never a negative time (the
+ * result, on x86, of casting an out-of-range double), errors or not. */
+static void check_durations(const struct pw_config *c)
+{
+	for (size_t i = 0; i < c->n_sites; i++) {
+		const struct site *s = &c->sites[i];
+		FUZZ_CHECK(s->failover_ms >= 0 && s->drill_period_ms >= 0 && s->initial_sync_ms >= 0 &&
+			   s->feed_silence_ms >= 0);
+		for (int r = 0; r < RULE_COUNT; r++)
+			FUZZ_CHECK(s->rules[r].for_ms >= 0 && s->rules[r].hold_ms >= 0);
+	}
+	for (size_t i = 0; i < c->notify.n_receivers; i++)
+		FUZZ_CHECK(c->notify.receivers[i].timeout_ms >= 0);
+	for (size_t i = 0; i < c->notify.n_routes; i++)
+		FUZZ_CHECK(c->notify.routes[i].group_wait_ms >= 0 && c->notify.routes[i].repeat_ms >= 0);
 }
 
 static void check_good(const struct pw_config *c)
@@ -78,6 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_defaults(&c);
 	int n = config_load_mem(&c, "fuzz.yaml", data, size, errs, sizeof errs);
 	FUZZ_CHECK(n >= 0);
+	check_durations(&c);
 	if (n == 0) {
 		FUZZ_CHECK(errs[0] == 0);
 		check_good(&c);
