@@ -14,12 +14,12 @@ enum { QS_DEFAULT_LIMIT = 100, QS_MAX_LIMIT = 10000 };
 static const char *const names[QS_COUNT] = { "router", "peer", "view", "prefix", "match", "limit",
 					     "cursor", "at", "from", "to", "order", "state", "site", "rule", "receiver", "alert" };
 
-static void fail(struct qs *it, const char *param, const char *fmt, const char *detail)
+static void fail(struct qs *q, const char *param, const char *fmt, const char *detail)
 {
-	if (it->failed++)
+	if (q->failed++)
 		return;
-	it->bad_param = param;
-	snprintf(it->why, sizeof it->why, fmt, detail);
+	q->bad_param = param;
+	snprintf(q->why, sizeof q->why, fmt, detail);
 }
 
 void qs_begin(struct qs *q)
@@ -32,21 +32,20 @@ void qs_begin(struct qs *q)
 
 int qs_add(struct qs *q, uint32_t allowed, const char *key, const char *value)
 {
-	struct qs *it = q;
 	int p = -1;
 	for (int i = 0; i < QS_COUNT; i++)
 		if (!strcmp(key, names[i]))
 			p = i;
 	if (p < 0 || !(allowed & QS_BIT(p))) {
-		fail(it, key, "unknown parameter \"%s\" for this endpoint", key);
+		fail(q, key, "unknown parameter \"%s\" for this endpoint", key);
 		return -1;
 	}
 	if (q->present & QS_BIT(p)) {
-		fail(it, key, "parameter \"%s\" given twice", key);
+		fail(q, key, "parameter \"%s\" given twice", key);
 		return -1;
 	}
 	if (!value || !*value) {
-		fail(it, key, "parameter \"%s\" needs a value", key);
+		fail(q, key, "parameter \"%s\" needs a value", key);
 		return -1;
 	}
 	q->present |= QS_BIT(p);
@@ -56,14 +55,14 @@ int qs_add(struct qs *q, uint32_t allowed, const char *key, const char *value)
 	case QS_VIEW: {
 		enum bmp_view v;
 		if (bmp_view_parse(value, &v))
-			fail(it, key, "%s", "view must be pre-policy, post-policy, loc-rib, adj-rib-out-pre or adj-rib-out-post");
+			fail(q, key, "%s", "view must be pre-policy, post-policy, loc-rib, adj-rib-out-pre or adj-rib-out-post");
 		else
 			q->view = (int)v;
 		break;
 	}
 	case QS_PREFIX:
 		if (pw_prefix_parse(value, &q->prefix, &why))
-			fail(it, key, "prefix: %s", why);
+			fail(q, key, "prefix: %s", why);
 		break;
 	case QS_MATCH:
 		if (!strcmp(value, "exact"))
@@ -73,13 +72,13 @@ int qs_add(struct qs *q, uint32_t allowed, const char *key, const char *value)
 		else if (!strcmp(value, "shorter"))
 			q->match = STORE_MATCH_SHORTER;
 		else
-			fail(it, key, "%s", "match must be exact, longer or shorter");
+			fail(q, key, "%s", "match must be exact, longer or shorter");
 		break;
 	case QS_LIMIT: {
 		char *end;
 		long v = strtol(value, &end, 10);
 		if (*end || v < 1 || v > QS_MAX_LIMIT)
-			fail(it, key, "%s", "limit must be a whole number from 1 to 10000");
+			fail(q, key, "%s", "limit must be a whole number from 1 to 10000");
 		else
 			q->limit = (int)v;
 		break;
@@ -89,37 +88,37 @@ int qs_add(struct qs *q, uint32_t allowed, const char *key, const char *value)
 	case QS_TO: {
 		int64_t *dst = p == QS_AT ? &q->at : p == QS_FROM ? &q->from : &q->to;
 		if (pw_time_parse(value, dst))
-			fail(it, key, "%s: expected RFC 3339 time (2026-11-25T12:00:00Z) or Unix seconds", key);
+			fail(q, key, "%s: expected RFC 3339 time (2026-11-25T12:00:00Z) or Unix seconds", key);
 		break;
 	}
 	case QS_STATE: /* alert states, or notification states for /notifications */
 		if (strcmp(value, "pending") && strcmp(value, "firing") && strcmp(value, "resolved") &&
 		    strcmp(value, "delivered") && strcmp(value, "failed"))
-			fail(it, key, "%s", "state must be pending, firing, resolved (alerts) or pending, delivered, failed (notifications)");
+			fail(q, key, "%s", "state must be pending, firing, resolved (alerts) or pending, delivered, failed (notifications)");
 		break;
 	case QS_ALERT: {
 		char *end;
 		long long v = strtoll(value, &end, 10);
 		if (*end || v <= 0)
-			fail(it, key, "%s", "alert must be an alert id");
+			fail(q, key, "%s", "alert must be an alert id");
 		break;
 	}
 	case QS_RULE: {
 		enum rule_id r;
 		if (rule_parse(value, &r))
-			fail(it, key, "rule: no rule named \"%s\"", value);
+			fail(q, key, "rule: no rule named \"%s\"", value);
 		break;
 	}
 	case QS_ORDER:
 		if (!strcmp(value, "desc"))
 			q->newest_first = true;
 		else if (strcmp(value, "asc"))
-			fail(it, key, "%s", "order must be asc or desc");
+			fail(q, key, "%s", "order must be asc or desc");
 		break;
 	default:
 		break;
 	}
-	return it->failed ? -1 : 0;
+	return q->failed ? -1 : 0;
 }
 
 int qs_end(struct qs *q)
