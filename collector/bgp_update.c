@@ -224,23 +224,30 @@ int bgp_update_parse(struct rbuf body, const struct bgp_update_ctx *ctx, uint8_t
 			}
 			if (two != ctx->as2)
 				u->as_width_mismatch = true;
-			if (!two) {
-				out = put_attr(out, a->flags, a->type, a->v.p, a->v.len);
-				continue;
-			}
 			/* widen to 4-byte ASNs, then merge AS4_PATH (RFC 6793) */
-			used_as2 = true;
-			uint8_t *wide = pw_malloc(2 * a->v.len + as4_path.v.len + 2);
-			size_t wlen = bgp_as_path_widen(a->v, wide);
-			int n4p = 0;
-			if (have_as4 && bgp_as_path_check(as4_path.v, 4, &n4p) == 0) {
-				uint8_t *merged = pw_malloc(wlen + as4_path.v.len + 2);
-				size_t mlen = bgp_as_path_merge(rbuf_make(wide, wlen), n2, as4_path.v, n4p, merged);
-				out = put_attr(out, a->flags, a->type, merged, mlen);
-				free(merged);
-			} else {
-				out = put_attr(out, a->flags, a->type, wide, wlen);
+			uint8_t *wide = NULL, *merged = NULL;
+			struct rbuf path = a->v;
+			if (two) {
+				used_as2 = true;
+				wide = pw_malloc(2 * a->v.len + as4_path.v.len + 2);
+				path = rbuf_make(wide, bgp_as_path_widen(a->v, wide));
+				int n4p = 0;
+				if (have_as4 && bgp_as_path_check(as4_path.v, 4, &n4p) == 0) {
+					merged = pw_malloc(path.len + as4_path.v.len + 2);
+					path = rbuf_make(merged, bgp_as_path_merge(path, n2, as4_path.v, n4p, merged));
+				}
 			}
+			/* the table's judgement on the path as stored: flags,
+			 * 4-byte segments, a length the set can hold */
+			if (path.len > 65535) {
+				u->treat_as_withdraw = true;
+				u->problem = "AS_PATH longer than 65535 bytes with 4-byte ASNs";
+			} else if (bgp_attr_judge(a->flags, a->type, path, &finding) != BGP_ATTR_KEEP) {
+				u->treat_as_withdraw = true;
+				u->problem = finding;
+			} else
+				out = put_attr(out, a->flags, a->type, path.p, path.len);
+			free(merged);
 			free(wide);
 			continue;
 		}

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,7 +218,7 @@ static void set_duration(struct errbuf *e, yaml_node_t *v, const char *key, int6
 	char *end;
 	errno = 0;
 	double x = s ? strtod(s, &end) : -1;
-	if (!s || end == s || x < 0 || errno) {
+	if (!s || end == s || !(x >= 0) || isinf(x) || errno) { /* also refuses nan and inf */
 		err_at(e, v, "%s: expected a duration like 500ms, 10s, 5m, 2h or 90d", key);
 		return;
 	}
@@ -225,6 +226,10 @@ static void set_duration(struct errbuf *e, yaml_node_t *v, const char *key, int6
 		      : !strcmp(end, "h") ? 3600000 : !strcmp(end, "d") ? 86400000 : -1;
 	if (mult < 0) {
 		err_at(e, v, "%s: unknown unit \"%s\" (ms, s, m, h, d)", key, end);
+		return;
+	}
+	if (x * mult > 100 * 365 * 86400000.0) { /* and an int64_t holds it */
+		err_at(e, v, "%s: longer than 100 years", key);
 		return;
 	}
 	*ms = (int64_t)(x * mult);
@@ -382,6 +387,10 @@ static void load_site(struct pw_config *c, yaml_document_t *doc, yaml_node_t *m,
 					err_at(e, k2, "expressroute: unknown key \"%s\" (primary, secondary)", key2);
 					continue;
 				}
+				if (s.has_er[i]) { /* libyaml keeps duplicate keys */
+					err_at(e, k2, "expressroute.%s given twice", key2);
+					continue;
+				}
 				peer_ref(e, doc, v2, i ? "expressroute.secondary" : "expressroute.primary", &s.er[i], false, false);
 				s.has_er[i] = true;
 			}
@@ -455,7 +464,7 @@ static void load_site(struct pw_config *c, yaml_document_t *doc, yaml_node_t *m,
 	if (!s.n_routers)
 		err_at(e, m, "site %s: routers: list the routers that send BMP", s.name ? s.name : "?");
 	for (size_t i = 0; i < c->n_sites; i++)
-		if (s.name && !strcmp(c->sites[i].name, s.name))
+		if (s.name && c->sites[i].name && !strcmp(c->sites[i].name, s.name))
 			err_at(e, m, "site %s: defined twice", s.name);
 	struct site_peer_ref *all[64];
 	size_t n = 0;
@@ -596,7 +605,7 @@ static void load_receivers(struct pw_config *c, yaml_document_t *doc, yaml_node_
 		else if (r.format == NF_PAGERDUTY && !r.secret)
 			err_at(e, m, "receiver %s: pagerduty needs routing_key (or routing_key_file / routing_key_env)", r.name);
 		for (size_t i = 0; r.name && i < c->notify.n_receivers; i++)
-			if (!strcmp(c->notify.receivers[i].name, r.name))
+			if (c->notify.receivers[i].name && !strcmp(c->notify.receivers[i].name, r.name))
 				err_at(e, m, "receiver %s: defined twice", r.name);
 		c->notify.receivers = pw_realloc(c->notify.receivers, (c->notify.n_receivers + 1) * sizeof r);
 		c->notify.receivers[c->notify.n_receivers++] = r;
@@ -723,6 +732,53 @@ static void load_collector(struct pw_config *c, yaml_document_t *doc, yaml_node_
 		err_at(e, map, "collector: http_tls_cert and http_tls_key go together");
 }
 
+/* The document from an initialised parser: every key checked, errors
+ * written to e (FILE:LINE: message). */
+static void load_document(struct pw_config *c, yaml_parser_t *parser, struct errbuf *e)
+{
+	yaml_document_t doc;
+	if (!yaml_parser_load(parser, &doc)) {
+		e->count++;
+		snprintf(e->buf, e->n, "%s:%lu: YAML syntax error: %s\n", e->file,
+			 (unsigned long)parser->problem_mark.line + 1, parser->problem ? parser->problem : "unknown");
+		return;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root && root->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = yaml_document_get_node(&doc, p->key), *v = yaml_document_get_node(&doc, p->value);
+			const char *key = scalar(k);
+			if (key && !strcmp(key, "collector"))
+				load_collector(c, &doc, v, e);
+			else if (key && !strcmp(key, "routers"))
+				load_routers(c, &doc, v, e);
+			else if (key && !strcmp(key, "api"))
+				load_api(c, &doc, v, e);
+			else if (key && !strcmp(key, "receivers"))
+				load_receivers(c, &doc, v, e);
+			else if (key && !strcmp(key, "routes"))
+				load_routes(c, &doc, v, e);
+			else if (key && !strcmp(key, "sites")) {
+				if (want_seq(e, v, "sites"))
+					for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+						load_site(c, &doc, yaml_document_get_node(&doc, *it), e);
+			}
+			else
+				err_at(e, k, "unknown top-level key \"%s\"", key ? key : "?");
+		}
+	} else if (root && !(root->type == YAML_SCALAR_NODE && !*scalar(root)))
+		err_at(e, root, "expected a mapping at the top level");
+	for (size_t i = 0; i < c->notify.n_routes; i++) {
+		bool found = false;
+		for (size_t j = 0; j < c->notify.n_receivers; j++)
+			found |= c->notify.routes[i].receiver && c->notify.receivers[j].name &&
+				 !strcmp(c->notify.routes[i].receiver, c->notify.receivers[j].name);
+		if (c->notify.routes[i].receiver && !found)
+			err_at(e, root, "routes: receiver %s is not defined in receivers", c->notify.routes[i].receiver);
+	}
+	yaml_document_delete(&doc);
+}
+
 int config_load(struct pw_config *c, const char *file, char *errs, size_t n)
 {
 	struct errbuf e = { file, errs, n, 0, 0 };
@@ -734,51 +790,23 @@ int config_load(struct pw_config *c, const char *file, char *errs, size_t n)
 		return e.count;
 	}
 	yaml_parser_t parser;
-	yaml_document_t doc;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		e.count++;
-		snprintf(errs, n, "%s:%lu: YAML syntax error: %s\n", file, (unsigned long)parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "unknown");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return e.count;
-	}
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	if (root && root->type == YAML_MAPPING_NODE) {
-		for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = yaml_document_get_node(&doc, p->key), *v = yaml_document_get_node(&doc, p->value);
-			const char *key = scalar(k);
-			if (key && !strcmp(key, "collector"))
-				load_collector(c, &doc, v, &e);
-			else if (key && !strcmp(key, "routers"))
-				load_routers(c, &doc, v, &e);
-			else if (key && !strcmp(key, "api"))
-				load_api(c, &doc, v, &e);
-			else if (key && !strcmp(key, "receivers"))
-				load_receivers(c, &doc, v, &e);
-			else if (key && !strcmp(key, "routes"))
-				load_routes(c, &doc, v, &e);
-			else if (key && !strcmp(key, "sites")) {
-				if (want_seq(&e, v, "sites"))
-					for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-						load_site(c, &doc, yaml_document_get_node(&doc, *it), &e);
-			}
-			else
-				err_at(&e, k, "unknown top-level key \"%s\"", key ? key : "?");
-		}
-	} else if (root && !(root->type == YAML_SCALAR_NODE && !*scalar(root)))
-		err_at(&e, root, "expected a mapping at the top level");
-	for (size_t i = 0; i < c->notify.n_routes; i++) {
-		bool found = false;
-		for (size_t j = 0; j < c->notify.n_receivers; j++)
-			found |= c->notify.routes[i].receiver && !strcmp(c->notify.routes[i].receiver, c->notify.receivers[j].name);
-		if (c->notify.routes[i].receiver && !found)
-			err_at(&e, root, "routes: receiver %s is not defined in receivers", c->notify.routes[i].receiver);
-	}
-	yaml_document_delete(&doc);
+	load_document(c, &parser, &e);
 	yaml_parser_delete(&parser);
 	fclose(f);
+	return e.count;
+}
+
+int config_load_mem(struct pw_config *c, const char *name, const void *data, size_t len, char *errs, size_t n)
+{
+	struct errbuf e = { name, errs, n, 0, 0 };
+	if (n)
+		errs[0] = 0;
+	yaml_parser_t parser;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, data, len);
+	load_document(c, &parser, &e);
+	yaml_parser_delete(&parser);
 	return e.count;
 }

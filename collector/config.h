@@ -65,6 +65,9 @@ void config_defaults(struct pw_config *c);
 /* Parses FILE over the current values. Returns the number of errors; each
  * is printed to `errs` (one line per error, "FILE:LINE: message"). */
 int config_load(struct pw_config *c, const char *file, char *errs, size_t n);
+/* The same from `len` bytes in memory (not NUL-terminated); `name` stands
+ * for FILE in the messages. Never exits: bad input is only errors. */
+int config_load_mem(struct pw_config *c, const char *name, const void *data, size_t len, char *errs, size_t n);
 void config_free(struct pw_config *c);
 
 #endif

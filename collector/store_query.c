@@ -183,19 +183,34 @@ static json_t *route_json(sqlite3_stmt *st, bool with_since)
 	return o;
 }
 
-static int parse_rib_cursor(const char *c, uint8_t key[PW_PREFIX_KEY_LEN], int64_t *id)
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int store_rib_cursor_parse(const char *c, uint8_t key[PW_PREFIX_KEY_LEN], int64_t *id)
 {
 	if (strlen(c) < 2 * PW_PREFIX_KEY_LEN + 2 || c[2 * PW_PREFIX_KEY_LEN] != '.')
 		return -1;
 	for (int i = 0; i < PW_PREFIX_KEY_LEN; i++) {
-		unsigned v;
-		if (sscanf(c + 2 * i, "%2x", &v) != 1)
+		int hi = hex_digit(c[2 * i]), lo = hex_digit(c[2 * i + 1]);
+		if (hi < 0 || lo < 0)
 			return -1;
-		key[i] = (uint8_t)v;
+		key[i] = (uint8_t)(hi << 4 | lo);
 	}
-	char *end;
-	*id = strtoll(c + 2 * PW_PREFIX_KEY_LEN + 1, &end, 10);
-	return *end || *id < 0 ? -1 : 0;
+	const char *d = c + 2 * PW_PREFIX_KEY_LEN + 1;
+	if (strspn(d, "0123456789") != strlen(d) || (d[0] == '0' && d[1]) || strlen(d) > 18)
+		return -1; /* digits as written by store_rib_cursor_format, below 10^18 */
+	*id = strtoll(d, NULL, 10);
+	return 0;
+}
+
+void store_rib_cursor_format(const uint8_t key[PW_PREFIX_KEY_LEN], int64_t id, char *buf, size_t n)
+{
+	size_t k = 0;
+	for (int i = 0; i < PW_PREFIX_KEY_LEN && k + 3 <= n; i++)
+		k += (size_t)snprintf(buf + k, n - k, "%02x", key[i]);
+	snprintf(buf + k, n - k, ".%lld", (long long)id);
 }
 
 json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **bad_param, char *err, size_t n)
@@ -238,7 +253,7 @@ json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **b
 	if (q->cursor) {
 		uint8_t key[PW_PREFIX_KEY_LEN];
 		int64_t id;
-		if (parse_rib_cursor(q->cursor, key, &id)) {
+		if (store_rib_cursor_parse(q->cursor, key, &id)) {
 			*bad_param = "cursor";
 			snprintf(err, n, "not a cursor returned by this endpoint");
 			return NULL;
@@ -260,12 +275,8 @@ json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **b
 		json_array_append_new(routes, route_json(st, true));
 		count++;
 		if (count == q->limit) {
-			char cur[2 * PW_PREFIX_KEY_LEN + 24];
-			const uint8_t *k = sqlite3_column_blob(st, 1);
-			for (int i = 0; i < PW_PREFIX_KEY_LEN; i++)
-				snprintf(cur + 2 * i, 3, "%02x", k[i]);
-			snprintf(cur + 2 * PW_PREFIX_KEY_LEN, sizeof cur - 2 * PW_PREFIX_KEY_LEN, ".%lld",
-				 (long long)sqlite3_column_int64(st, 0));
+			char cur[STORE_RIB_CURSOR_LEN];
+			store_rib_cursor_format(sqlite3_column_blob(st, 1), sqlite3_column_int64(st, 0), cur, sizeof cur);
 			json_decref(next);
 			next = json_string(cur);
 		}

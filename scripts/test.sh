@@ -2,8 +2,11 @@
 # Builds (installing what is missing, test tools included) and runs every
 # test suite: unit, fuzz-replay, integration (real FRR routers in network
 # namespaces: needs root), then unit, fuzz-replay, the daemon tests over
-# TCP (api, rules, notify, faults) and a 2-minute soak (tests/soak) again
-# under ASan, UBSan and LeakSanitizer. Ends with the line "N passed, N failed"; a
+# TCP (api, rules, notify, faults, abuse, ...) and a 2-minute soak
+# (tests/soak) again under ASan, UBSan and LeakSanitizer, then every
+# libFuzzer target for a short time (suite fuzz-short in build-fuzz, clang;
+# a crash is left in tests/fuzz/crashes/TARGET/). Ends with the line
+# "N passed, N failed"; a
 # skipped test counts as failed (nothing is skipped silently).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +22,15 @@ fi
 ninja -C build-asan >/dev/null &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --suite unit --suite fuzz-replay --suite daemon --suite soak --print-errorlogs
-python3 - "$top/build/meson-logs/testlog.json" "$top/build-asan/meson-logs/testlog.json" <<'PY'
+# each fuzz target for fuzz_seconds (20 s) under ASan + UBSan: one test each
+rm -f build-fuzz/meson-logs/testlog.json
+if command -v clang >/dev/null 2>&1; then
+	tests/fuzz/run.sh setup && meson test -C build-fuzz --suite fuzz-short --print-errorlogs
+else
+	echo "clang not found: the short fuzz runs did not run (counted as failed)"
+fi
+python3 - "$top/build/meson-logs/testlog.json" "$top/build-asan/meson-logs/testlog.json" \
+	"$top/build-fuzz/meson-logs/testlog.json" <<'PY'
 import json, sys
 passed = failed = skipped = 0
 lines = []

@@ -4,6 +4,7 @@
  * published /sites snapshot; writes need the bearer token and run on the
  * loop thread through loopcall (the alerts are the loop's state).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,16 @@ static const char *opt_str(json_t *o, const char *key, bool *bad_type)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* Seconds (a JSON number or parsed text) to microseconds: -1 unless finite
+ * and within 10 000 years (more is a typo, and its cast would be undefined). */
+static int seconds_us(double s, int64_t *us)
+{
+	if (!isfinite(s) || fabs(s) > 1e4 * 366 * 86400)
+		return -1;
+	*us = (int64_t)(s * 1e6);
+	return 0;
+}
+
 /* A time field: RFC 3339 string or Unix seconds; absent -> dflt. */
 static int opt_time(json_t *o, const char *key, int64_t dflt, int64_t *out)
 {
@@ -139,10 +150,8 @@ static int opt_time(json_t *o, const char *key, int64_t dflt, int64_t *out)
 		*out = dflt;
 		return 0;
 	}
-	if (json_is_integer(v) || json_is_real(v)) {
-		*out = (int64_t)(json_number_value(v) * 1e6);
-		return 0;
-	}
+	if (json_is_integer(v) || json_is_real(v))
+		return seconds_us(json_number_value(v), out);
 	return json_is_string(v) && !pw_time_parse(json_string_value(v), out) ? 0 : -1;
 }
 
@@ -154,20 +163,17 @@ static int opt_duration(json_t *o, const char *key, int64_t dflt, int64_t *us)
 		*us = dflt;
 		return 0;
 	}
-	if (json_is_number(v)) {
-		*us = (int64_t)(json_number_value(v) * 1e6);
-		return 0;
-	}
+	if (json_is_number(v))
+		return json_number_value(v) > 0 ? seconds_us(json_number_value(v), us) : -1;
 	if (!json_is_string(v))
 		return -1;
 	char *end;
 	double x = strtod(json_string_value(v), &end);
 	double m = !*end || !strcmp(end, "s") ? 1e6 : !strcmp(end, "m") ? 6e7 : !strcmp(end, "h") ? 3.6e9
 		   : !strcmp(end, "d") ? 8.64e10 : -1;
-	if (end == json_string_value(v) || m < 0 || x <= 0)
+	if (end == json_string_value(v) || m < 0 || !(x > 0))
 		return -1;
-	*us = (int64_t)(x * m);
-	return 0;
+	return seconds_us(x * (m / 1e6), us);
 }
 
 enum cmd_kind { CMD_ACK, CMD_SILENCE_ADD, CMD_SILENCE_EXPIRE, CMD_DRILL, CMD_RECEIVER_TEST };

@@ -14,6 +14,7 @@
 #include "common/check.h"
 #include "common/embedded.h"
 #include "common/mono.h"
+#include "qs.h"
 #include "sse.h"
 #include "common/log.h"
 #include "feed.h"
@@ -160,20 +161,6 @@ static enum MHD_Result refuse_early(struct web_server *ws, struct MHD_Connection
 	return MHD_NO;
 }
 
-/* "/api/v1/alerts/17/ack" against "/api/v1/alerts/" + "/ack": the id. */
-static bool path_id(const char *url, const char *prefix, const char *suffix, int64_t *id)
-{
-	size_t pl = strlen(prefix);
-	if (strncmp(url, prefix, pl))
-		return false;
-	char *end;
-	long long v = strtoll(url + pl, &end, 10);
-	if (end == url + pl || v < 0 || strcmp(end, suffix))
-		return false;
-	*id = v;
-	return true;
-}
-
 static const char *content_type(const char *name)
 {
 	static const struct {
@@ -279,11 +266,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return web_metrics(c, &ws->ctx);
 	if (!strncmp(url, "/static/", 8) && get)
 		return serve_static(c, url + 8);
-	if ((tl_endpoint = "/api/v1/alerts/{id}", path_id(url, "/api/v1/alerts/", "", &req.id)) && get)
+	if ((tl_endpoint = "/api/v1/alerts/{id}", qs_path_id(url, "/api/v1/alerts/", "", &req.id)) && get)
 		return api_alert(&req, &ws->ctx);
-	if ((tl_endpoint = "/api/v1/alerts/{id}/ack", path_id(url, "/api/v1/alerts/", "/ack", &req.id)) && post)
+	if ((tl_endpoint = "/api/v1/alerts/{id}/ack", qs_path_id(url, "/api/v1/alerts/", "/ack", &req.id)) && post)
 		return api_alert_ack(&req, &ws->ctx);
-	if ((tl_endpoint = "/api/v1/silences/{id}", path_id(url, "/api/v1/silences/", "", &req.id)) && del)
+	if ((tl_endpoint = "/api/v1/silences/{id}", qs_path_id(url, "/api/v1/silences/", "", &req.id)) && del)
 		return api_silence_delete(&req, &ws->ctx);
 	tl_endpoint = "other";
 	if (!strcmp(url, "/api/v1/silences") && (get || post || del) && (tl_endpoint = "/api/v1/silences"))

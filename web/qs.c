@@ -16,40 +16,40 @@ enum { QS_DEFAULT_LIMIT = 100, QS_MAX_LIMIT = 10000, QS_DEFAULT_POINTS = 600, QS
 static const char *const names[QS_COUNT] = { "router", "peer", "view", "prefix", "match", "limit",
 					     "cursor", "at", "from", "to", "order", "state", "site", "rule", "receiver", "alert", "points", "as_path", "community" };
 
-struct iter {
-	uint32_t allowed;
-	struct qs *q;
-	int failed;
-};
-
-static void fail(struct iter *it, const char *param, const char *fmt, const char *detail)
+static void fail(struct qs *q, const char *param, const char *fmt, const char *detail)
 {
-	if (it->failed++)
+	if (q->failed++)
 		return;
-	it->q->bad_param = param;
-	snprintf(it->q->why, sizeof it->q->why, fmt, detail);
+	q->bad_param = param;
+	snprintf(q->why, sizeof q->why, fmt, detail);
 }
 
-static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+void qs_begin(struct qs *q)
 {
-	(void)kind;
-	struct iter *it = cls;
-	struct qs *q = it->q;
+	memset(q, 0, sizeof *q);
+	q->view = -1;
+	q->limit = QS_DEFAULT_LIMIT;
+	q->points = QS_DEFAULT_POINTS;
+	q->match = STORE_MATCH_EXACT;
+}
+
+int qs_add(struct qs *q, uint32_t allowed, const char *key, const char *value)
+{
 	int p = -1;
 	for (int i = 0; i < QS_COUNT; i++)
 		if (!strcmp(key, names[i]))
 			p = i;
-	if (p < 0 || !(it->allowed & QS_BIT(p))) {
-		fail(it, key, "unknown parameter \"%s\" for this endpoint", key);
-		return MHD_NO;
+	if (p < 0 || !(allowed & QS_BIT(p))) {
+		fail(q, key, "unknown parameter \"%s\" for this endpoint", key);
+		return -1;
 	}
 	if (q->present & QS_BIT(p)) {
-		fail(it, key, "parameter \"%s\" given twice", key);
-		return MHD_NO;
+		fail(q, key, "parameter \"%s\" given twice", key);
+		return -1;
 	}
 	if (!value || !*value) {
-		fail(it, key, "parameter \"%s\" needs a value", key);
-		return MHD_NO;
+		fail(q, key, "parameter \"%s\" needs a value", key);
+		return -1;
 	}
 	q->present |= QS_BIT(p);
 	q->str[p] = value;
@@ -58,13 +58,14 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 	case QS_VIEW: {
 		enum bmp_view v;
 		if (bmp_view_parse(value, &v))
-			fail(it, key, "%s", "view must be pre-policy, post-policy, loc-rib, adj-rib-out-pre or adj-rib-out-post");
-		q->view = (int)v;
+			fail(q, key, "%s", "view must be pre-policy, post-policy, loc-rib, adj-rib-out-pre or adj-rib-out-post");
+		else
+			q->view = (int)v;
 		break;
 	}
 	case QS_PREFIX:
 		if (pw_prefix_parse(value, &q->prefix, &why))
-			fail(it, key, "prefix: %s", why);
+			fail(q, key, "prefix: %s", why);
 		break;
 	case QS_MATCH:
 		if (!strcmp(value, "exact"))
@@ -74,7 +75,7 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 		else if (!strcmp(value, "shorter"))
 			q->match = STORE_MATCH_SHORTER;
 		else
-			fail(it, key, "%s", "match must be exact, longer or shorter");
+			fail(q, key, "%s", "match must be exact, longer or shorter");
 		break;
 	case QS_LIMIT:
 	case QS_POINTS: {
@@ -84,9 +85,9 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 		if (*end || v < 1 || v > max) {
 			char d[64];
 			snprintf(d, sizeof d, "%s must be a whole number from 1 to %ld", key, max);
-			fail(it, key, "%s", d);
-		}
-		*(p == QS_LIMIT ? &q->limit : &q->points) = (int)v;
+			fail(q, key, "%s", d);
+		} else
+			*(p == QS_LIMIT ? &q->limit : &q->points) = (int)v;
 		break;
 	}
 	case QS_AT:
@@ -94,65 +95,91 @@ static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key,
 	case QS_TO: {
 		int64_t *dst = p == QS_AT ? &q->at : p == QS_FROM ? &q->from : &q->to;
 		if (pw_time_parse(value, dst))
-			fail(it, key, "%s: expected RFC 3339 time (2026-11-25T12:00:00Z) or Unix seconds", key);
+			fail(q, key, "%s: expected RFC 3339 time (2026-11-25T12:00:00Z) or Unix seconds", key);
 		break;
 	}
 	case QS_STATE: /* alert states, or notification states for /notifications */
 		if (strcmp(value, "pending") && strcmp(value, "firing") && strcmp(value, "resolved") &&
 		    strcmp(value, "delivered") && strcmp(value, "failed"))
-			fail(it, key, "%s", "state must be pending, firing, resolved (alerts) or pending, delivered, failed (notifications)");
+			fail(q, key, "%s", "state must be pending, firing, resolved (alerts) or pending, delivered, failed (notifications)");
 		break;
 	case QS_ALERT: {
 		char *end;
 		long long v = strtoll(value, &end, 10);
 		if (*end || v <= 0)
-			fail(it, key, "%s", "alert must be an alert id");
+			fail(q, key, "%s", "alert must be an alert id");
 		break;
 	}
 	case QS_RULE: {
 		enum rule_id r;
 		if (rule_parse(value, &r))
-			fail(it, key, "rule: no rule named \"%s\"", value);
+			fail(q, key, "rule: no rule named \"%s\"", value);
 		break;
 	}
 	case QS_AS_PATH: {
 		struct rf_as_path ap;
 		if (rf_as_path_parse(value, &ap, &why))
-			fail(it, key, "as_path: %s", why);
+			fail(q, key, "as_path: %s", why);
 		break;
 	}
 	case QS_COMMUNITY: {
 		struct rf_community cm;
 		if (rf_community_parse(value, &cm, &why))
-			fail(it, key, "community: %s", why);
+			fail(q, key, "community: %s", why);
 		break;
 	}
 	case QS_ORDER:
 		if (!strcmp(value, "desc"))
 			q->newest_first = true;
 		else if (strcmp(value, "asc"))
-			fail(it, key, "%s", "order must be asc or desc");
+			fail(q, key, "%s", "order must be asc or desc");
 		break;
 	default:
 		break;
 	}
-	return it->failed ? MHD_NO : MHD_YES;
+	return q->failed ? -1 : 0;
+}
+
+int qs_end(struct qs *q)
+{
+	if (!q->failed && (q->present & QS_BIT(QS_MATCH)) && !(q->present & QS_BIT(QS_PREFIX)))
+		fail(q, "match", "%s", "match needs a prefix");
+	if (!q->failed && (q->present & QS_BIT(QS_FROM)) && (q->present & QS_BIT(QS_TO)) && q->from > q->to)
+		fail(q, "from", "%s", "from is after to");
+	return q->failed ? -1 : 0;
+}
+
+struct iter {
+	uint32_t allowed;
+	struct qs *q;
+};
+
+static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct iter *it = cls;
+	return qs_add(it->q, it->allowed, key, value) ? MHD_NO : MHD_YES;
 }
 
 int qs_parse(struct MHD_Connection *c, uint32_t allowed, struct qs *q)
 {
-	memset(q, 0, sizeof *q);
-	q->view = -1;
-	q->limit = QS_DEFAULT_LIMIT;
-	q->points = QS_DEFAULT_POINTS;
-	q->match = STORE_MATCH_EXACT;
-	struct iter it = { allowed, q, 0 };
+	qs_begin(q);
+	struct iter it = { allowed, q };
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, each, &it);
-	if (!it.failed && (q->present & QS_BIT(QS_MATCH)) && !(q->present & QS_BIT(QS_PREFIX)))
-		fail(&it, "match", "%s", "match needs a prefix");
-	if (!it.failed && (q->present & QS_BIT(QS_FROM)) && (q->present & QS_BIT(QS_TO)) && q->from > q->to)
-		fail(&it, "from", "%s", "from is after to");
-	return it.failed ? -1 : 0;
+	return qs_end(q);
+}
+
+bool qs_path_id(const char *url, const char *prefix, const char *suffix, int64_t *id)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(url, prefix, pl))
+		return false;
+	char *end;
+	long long v = strtoll(url + pl, &end, 10);
+	if (end == url + pl || v < 0 || strcmp(end, suffix))
+		return false;
+	*id = v;
+	return true;
 }
 
 void api_time_range(const struct qs *q, int64_t *from_us, int64_t *to_us)

@@ -29,6 +29,7 @@ struct qs {
 	int64_t at, from, to;
 	bool newest_first;
 	/* on error: */
+	int failed;                /* failures seen; the first is described */
 	const char *bad_param;
 	char why[160];
 };
@@ -38,5 +39,17 @@ struct qs {
 int qs_parse(struct MHD_Connection *c, uint32_t allowed, struct qs *q);
 /* A plot's time range from `from`/`to`: by default the hour up to now. */
 void api_time_range(const struct qs *q, int64_t *from_us, int64_t *to_us);
+
+/* The same in steps, for parameters that do not come from a connection
+ * (the fuzz target): qs_begin, qs_add per key (value NULL when the key came
+ * without "="), qs_end for the checks across parameters. qs_add and qs_end
+ * return 0, or -1 once anything failed. `key` and `value` must outlive q. */
+void qs_begin(struct qs *q);
+int qs_add(struct qs *q, uint32_t allowed, const char *key, const char *value);
+int qs_end(struct qs *q);
+
+/* A path with a numeric id: "/api/v1/alerts/17/ack" against prefix
+ * "/api/v1/alerts/" and suffix "/ack" gives 17. */
+bool qs_path_id(const char *url, const char *prefix, const char *suffix, int64_t *id);
 
 #endif
