@@ -259,6 +259,10 @@ def test_ack_silence_drill_and_restart(tmp):
         wait_for(lambda: lab.d.get(f"/api/v1/alerts/{a['id']}")["silenced"], 5, "alert silenced")
         code, body = lab.post("/api/v1/silences", {"matchers": {"rule": "no-such-rule"}, "duration": "1h"})
         check(code == 400, "a silence for an unknown rule is refused", body)
+        for bad in ({"duration": "nan"}, {"duration": 1e300}, {"duration": -5}, {"starts": 1e300, "duration": "1h"},
+                    {"duration": "inf"}):
+            code, body = lab.post("/api/v1/silences", {"matchers": {"site": "lab"}, "created_by": "t", **bad})
+            check(code == 400, f"a silence with {bad} is refused", [code, body])
         code, body = lab.post(f"/api/v1/silences/{s['id']}", None, method="DELETE")
         check(code == 200, "silence expired", body)
         wait_for(lambda: not lab.d.get(f"/api/v1/alerts/{a['id']}")["silenced"], 5, "alert no longer silenced")
