@@ -1,27 +1,27 @@
 #!/bin/sh
 # Builds (installing what is missing, test tools included) and runs every
-# test suite: unit, fuzz-replay, integration (real FRR routers in network
-# namespaces: needs root), then unit, fuzz-replay, the daemon tests over
-# TCP (api, rules, notify, faults, abuse, ...) and a 2-minute soak
-# (tests/soak) again under ASan, UBSan and LeakSanitizer, then every
-# libFuzzer target for a short time (suite fuzz-short in build-fuzz, clang;
-# a crash is left in tests/fuzz/crashes/TARGET/). Ends with the line
-# "N passed, N failed"; a
+# test suite: unit, fuzz-replay, daemon, integration (real FRR and GoBGP
+# routers in network namespaces: needs root), browser, bench (small); then
+# all of them but the benchmark again under ASan, UBSan and LeakSanitizer,
+# with a 2-minute soak (tests/soak); then every libFuzzer target for a short
+# time (suite fuzz-short in build-fuzz, clang; a crash is left in
+# tests/fuzz/crashes/TARGET/). Ends with the line "N passed, N failed"; a
 # skipped test counts as failed (nothing is skipped silently).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PW_TEST_DEPS=1 "$top/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
 cd "$top"
 meson test -C build --no-suite soak --print-errorlogs "$@"
-# the decoders and the fuzz corpus (every crash ever found) again under
-# AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer
+# again under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer
+# (the tests fail on a sanitizer report in the collector's log)
 rm -f build-asan/meson-logs/testlog.json
 if [ ! -f build-asan/build.ninja ]; then
 	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C build-asan >/dev/null &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --suite unit --suite fuzz-replay --suite daemon --suite soak --print-errorlogs
+	meson test -C build-asan --suite unit --suite fuzz-replay --suite daemon --suite integration --suite browser \
+		--suite soak --print-errorlogs
 # each fuzz target for fuzz_seconds (20 s) under ASan + UBSan: one test each
 rm -f build-fuzz/meson-logs/testlog.json
 if command -v clang >/dev/null 2>&1; then
