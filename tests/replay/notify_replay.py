@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -215,6 +216,48 @@ def test_receiver_down_and_kill9(tmp):
         rcv.stop()
 
 
+def test_kill9_loop_during_delivery(tmp):
+    """kill -9 at random moments while pages are in flight, six times: no page is lost."""
+    import random
+    rnd = random.Random(int(os.environ.get("PW_FAULT_SEED", "1")))
+    rcv = Receiver().start()
+    db = os.path.join(tmp, "pw.db")
+    lab = NLab(tmp, rcv, db)
+    try:
+        lab.up()
+        for round_ in range(6):
+            # slow and failing answers keep deliveries in flight when the kill comes
+            rcv.script["/generic"] = [("slow", {}), (500, {}), ("slow", {})]
+            peer = ("10.17.11.76", "10.17.11.77")[round_ % 2]
+            up = lab.vpn_down(peer)
+            time.sleep(rnd.uniform(1.5, 4.0))
+            lab.vpn_back(up, peer)
+            time.sleep(rnd.uniform(0.0, 2.0))
+            lab.d.stop(signal.SIGKILL)
+            for sock in lab.socks.values():
+                sock.close()
+            lab.socks = {}
+            lab.d.start()
+            c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            check(c.execute("PRAGMA integrity_check").fetchone()[0] == "ok", f"round {round_}: integrity_check ok")
+            c.close()
+            lab.up()
+        # quiet: every notification row ends delivered and was received at least once
+        wait_for(lambda: lab.d.get("/api/v1/notifications", state="pending")["notifications"] == [], 90,
+                 "no notification left pending")
+        rows = lab.d.get("/api/v1/notifications", receiver="generic", limit=1000)["notifications"]
+        check(rows and all(n["state"] == "delivered" for n in rows), "every generic notification delivered",
+              [(n["id"], n["state"]) for n in rows if n["state"] != "delivered"])
+        got = {a["notification_id"] for r in rcv.got("/generic") for a in r["body"]["alerts"]}
+        lost = [n["id"] for n in rows if n["id"] not in got]
+        check(not lost, f"each of the {len(rows)} notifications reached the receiver (at least once)", lost)
+        trig = [k for e, k in events(rcv.got("/generic"), "generic") if e == "trigger"]
+        check(len(set(trig)) >= 2, "triggers for both VPN sessions' alerts", trig)
+    finally:
+        lab.close()
+        rcv.stop()
+
+
 def test_flap_inside_hold_sends_nothing(tmp):
     rcv = Receiver().start()
     lab = NLab(tmp, rcv)
@@ -256,6 +299,7 @@ if __name__ == "__main__":
         ("each payload format, field by field; ack; resolve; test button; no secrets", test_formats_field_by_field),
         ("500s retried in order, 429 Retry-After, 400 failed and alerted", test_retries_errors_and_order),
         ("receiver down, collector killed with -9, restarted: delivered", test_receiver_down_and_kill9),
+        ("kill -9 six times while pages are in flight: none lost", test_kill9_loop_during_delivery),
         ("a blip shorter than for: sends nothing", test_flap_inside_hold_sends_nothing),
         ("repeat_interval while firing; a silence stops the repeats", test_repeat_while_firing_and_silence),
     ]))
