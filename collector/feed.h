@@ -7,10 +7,12 @@
  * Every byte from a router lands in that connection's buffer, which grows
  * only up to the configured maximum message size (plus one read). A full
  * buffer, or a store queue above its high watermark, stops reading
- * (back-pressure: TCP pushes back on the router) instead of growing. A
- * framing error closes that feed only.
+ * (back-pressure: TCP pushes back on the router) instead of growing; the
+ * store writer wakes the loop (uv_async) when its queue is below the low
+ * watermark and the feeds read again. A framing error closes that feed only.
  *
- * Threading: loop thread only. Handles are embedded in their owner and
+ * Threading: loop thread only, except the store's drain callback, which
+ * only signals the loop. Handles are embedded in their owner and
  * freed in the close callback.
  */
 #ifndef PW_FEED_H
