@@ -98,7 +98,7 @@ static int64_t q_int(sqlite3 *db, const char *sql)
 static void test_ordered_inserts(void)
 {
 	TEST_SECTION("new route keys inserted in key order; changes in the same batch still apply");
-	enum { N = 5000 };
+	enum { N = 10000 }; /* past the RIB's small chunks (8128 routes) */
 	struct store *st = open_store("order.db");
 	if (!CHECK(st))
 		return;
