@@ -8,7 +8,11 @@
  * The writer thread owns the only write connection. A batch is whatever
  * queued while the previous one committed (bounded by STORE_MAX_BATCH ops).
  * A failed commit (disk full, locked) is rolled back, reported loudly and
- * retried with the same ops: nothing queued is dropped.
+ * retried with the same ops: nothing queued is dropped. Durability: WAL with
+ * synchronous=NORMAL, so a committed batch survives a crash of the process
+ * (it is in the WAL file) but not necessarily a power loss or kernel crash
+ * (the WAL is synced at checkpoints, not at every commit); the database is
+ * consistent either way.
  * At start-up, store_load rebuilds the RIB from the tables (routers marked
  * disconnected, so their re-dump is diffed, not re-recorded).
  */
