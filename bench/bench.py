@@ -870,7 +870,9 @@ def main():
     out = {"started": started.isoformat(timespec="seconds"), "size": a.size, "runs": runs, "seed": a.seed,
            "machine": machine_info(), "targets": TARGETS,
            "not_measured": ["alert-decision latency (from the BMP message that changes a rule's outcome "
-                            "to the alert transition): not measured yet"],
+                            "to the alert transition): not measured yet",
+                            "API on a 4M-route RIB (exact/longest-match look-up p99, a filtered page of 100, "
+                            "RIB as of a past time for one peer): not measured yet"],
            "scenarios": {}}
     streams = {}
     for k in keys:
@@ -913,7 +915,7 @@ def main():
         print_table(f"({k}) {s['title']}", rows)
         for e in errors:
             print(f"  error: {e}")
-    print("\nNot measured yet: alert-decision latency.")
+    print("\nNot measured yet: alert-decision latency; the API on a 4M-route RIB.")
     os.makedirs(a.results, exist_ok=True)
     name = os.path.join(a.results, started.strftime("%Y%m%dT%H%M%SZ") + f"-{a.size}.json")
     with open(name, "w") as f:

@@ -34,6 +34,7 @@ struct feed_server {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
 	uv_timer_t tick;
+	uv_async_t drained;    /* the store writer: queue below its low watermark */
 	struct rib *rib;
 	struct store *store;
 	size_t max_msg;
@@ -283,24 +284,11 @@ static void on_connection(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&f->tcp, alloc_cb, read_cb);
 }
 
-static void tick_cb(uv_timer_t *t)
+/* Resumes the paused feeds unless the store is (again) above its high
+ * watermark, in which case the store calls back when it drains. */
+static void resume_feeds(struct feed_server *fs)
 {
-	struct feed_server *fs = t->data;
-	rib_tick(fs->rib, pw_wall_us());
-	int64_t limit = fs->policy.message_timeout_ms;
-	for (struct feed *f = fs->feeds, *next; limit && f; f = next) {
-		next = f->next;
-		/* a paused feed waits on us, not on its router */
-		if (f->closing || f->paused || !pw_mono_is_set(f->partial_since) ||
-		    pw_mono_ms_since(f->partial_since) < limit)
-			continue;
-		PW_REMOTE(PW_LOG_WARN,
-			  "msg=\"BMP message not whole within the timeout; closing the feed\" address=%s router=%s "
-			  "pending_bytes=%zu timeout_ms=%lld",
-			  f->sess.address, f->sess.router ? f->sess.router->name : "-", f->end, (long long)limit);
-		feed_close(f, FEED_CLOSED_TIMEOUT);
-	}
-	if (fs->store && store_backlogged(fs->store))
+	if (fs->stopping || (fs->store && store_backlogged(fs->store)))
 		return;
 	for (struct feed *f = fs->feeds; f; f = f->next)
 		if (f->paused && !f->closing) {
@@ -333,6 +321,31 @@ void feed_server_set_policy(struct feed_server *fs, const struct feed_policy *p)
 
 const struct feed_stats *feed_server_stats(const struct feed_server *fs) { return &fs->stats; }
 
+static void drained_cb(uv_async_t *a) { resume_feeds(a->data); }
+
+/* writer thread */
+static void store_drained(void *ctx) { uv_async_send(ctx); }
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct feed_server *fs = t->data;
+	rib_tick(fs->rib, pw_wall_us());
+	int64_t limit = fs->policy.message_timeout_ms;
+	for (struct feed *f = fs->feeds, *next; limit && f; f = next) {
+		next = f->next;
+		/* a paused feed waits on us, not on its router */
+		if (f->closing || f->paused || !pw_mono_is_set(f->partial_since) ||
+		    pw_mono_ms_since(f->partial_since) < limit)
+			continue;
+		PW_REMOTE(PW_LOG_WARN,
+			  "msg=\"BMP message not whole within the timeout; closing the feed\" address=%s router=%s "
+			  "pending_bytes=%zu timeout_ms=%lld",
+			  f->sess.address, f->sess.router ? f->sess.router->name : "-", f->end, (long long)limit);
+		feed_close(f, FEED_CLOSED_TIMEOUT);
+	}
+	resume_feeds(fs); /* a safety net: the drain callback resumes them first */
+}
+
 struct feed_server *feed_server_start(uv_loop_t *loop, struct rib *rib, struct store *store, const char *listen,
 				      size_t max_msg, char *err, size_t n)
 {
@@ -364,6 +377,10 @@ struct feed_server *feed_server_start(uv_loop_t *loop, struct rib *rib, struct s
 	uv_timer_init(loop, &fs->tick);
 	fs->tick.data = fs;
 	uv_timer_start(&fs->tick, tick_cb, FEED_TICK_MS, FEED_TICK_MS);
+	uv_async_init(loop, &fs->drained, drained_cb);
+	fs->drained.data = fs;
+	if (store)
+		store_on_drained(store, store_drained, &fs->drained);
 	return fs;
 }
 
@@ -374,6 +391,9 @@ void feed_server_stop(struct feed_server *fs)
 	if (!fs || fs->stopping)
 		return;
 	fs->stopping = true;
+	if (fs->store)
+		store_on_drained(fs->store, NULL, NULL); /* before the handle goes */
+	uv_close((uv_handle_t *)&fs->drained, NULL);
 	uv_timer_stop(&fs->tick);
 	uv_close((uv_handle_t *)&fs->tick, NULL);
 	uv_close((uv_handle_t *)&fs->listener, NULL);

@@ -7,8 +7,9 @@
  * Every byte from a router lands in that connection's buffer, which grows
  * only up to the configured maximum message size (plus one read). A full
  * buffer, or a store queue above its high watermark, stops reading
- * (back-pressure: TCP pushes back on the router) instead of growing. A
- * framing error closes that feed only.
+ * (back-pressure: TCP pushes back on the router) instead of growing; the
+ * store writer wakes the loop (uv_async) when its queue is below the low
+ * watermark and the feeds read again. A framing error closes that feed only.
  *
  * Who may connect is the policy (feed_server_set_policy; replaced on
  * SIGHUP): an allow-list of CIDRs and a limit on connected routers, checked
@@ -21,7 +22,8 @@
  * every closed feed is counted by reason in `struct feed_stats` (atomics,
  * read by /metrics from any thread).
  *
- * Threading: loop thread only. Handles are embedded in their owner and
+ * Threading: loop thread only, except the store's drain callback, which
+ * only signals the loop. Handles are embedded in their owner and
  * freed in the close callback.
  */
 #ifndef PW_FEED_H

@@ -1,10 +1,13 @@
 /*
  * rib: the live RIB and its diff (stage ④). See rib.h for the semantics.
  *
- * Route tables are open-addressing hash tables (linear probing) keyed by
- * (prefix, path id). A withdrawn route keeps its slot with attrs = NULL, so
- * its route id (the store's key for its history) is reused when it comes
- * back; slots are therefore never deleted and probing needs no tombstones.
+ * Route tables (rib.h) keep the routes densely in chunks and index them
+ * with an open-addressing table (linear probing) of (hash, position) keyed
+ * by (prefix, path id): 8 bytes per index slot at <= 70 % load instead of a
+ * whole route per slot. A withdrawn route keeps its place with attrs =
+ * NULL, so its route id (the store's key for its history) is reused when it
+ * comes back; routes are therefore never deleted and probing needs no
+ * tombstones.
  * Attribute sets are interned in one table for the whole RIB and freed when
  * the last route lets go of them.
  */
@@ -66,12 +69,39 @@ struct rib *rib_new(const struct rib_config *cfg)
 	return rib;
 }
 
+/* Chunk c holds 64 << c routes up to 4096 (a small table stays small), then
+ * 4096 each: FIRST_CHUNKS chunks cover the first SMALL_ROUTES positions. */
+enum { CHUNK_MIN_BITS = 6, CHUNK_MAX_BITS = 12, FIRST_CHUNKS = CHUNK_MAX_BITS - CHUNK_MIN_BITS + 1,
+       SMALL_ROUTES = ((1 << FIRST_CHUNKS) - 1) << CHUNK_MIN_BITS };
+
+static inline uint32_t chunk_of(uint32_t pos, uint32_t *off)
+{
+	if (pos < SMALL_ROUTES) {
+		uint32_t c = 31 - (uint32_t)__builtin_clz((pos >> CHUNK_MIN_BITS) + 1);
+		*off = pos - (((1u << c) - 1) << CHUNK_MIN_BITS);
+		return c;
+	}
+	*off = (pos - SMALL_ROUTES) & ((1u << CHUNK_MAX_BITS) - 1);
+	return FIRST_CHUNKS + ((pos - SMALL_ROUTES) >> CHUNK_MAX_BITS);
+}
+
+static inline struct rib_route *table_at(const struct rib_table *t, uint32_t pos)
+{
+	uint32_t off, c = chunk_of(pos, &off);
+	return &t->chunks[c][off];
+}
+
 static void table_free(struct rib *rib, struct rib_table *t)
 {
-	for (uint32_t i = 0; i < t->cap; i++)
-		if (t->slots[i].attrs)
-			rib_attrs_unref(rib, t->slots[i].attrs);
-	free(t->slots);
+	for (uint32_t i = 0; i < t->used; i++) {
+		struct rib_route *r = table_at(t, i);
+		if (r->attrs)
+			rib_attrs_unref(rib, r->attrs);
+	}
+	for (uint32_t c = 0; c < t->n_chunks; c++)
+		free(t->chunks[c]);
+	free(t->chunks);
+	free(t->index);
 }
 
 void rib_free(struct rib *rib)
@@ -145,50 +175,74 @@ static struct rib_route *table_find(struct rib_table *t, const struct pw_prefix 
 {
 	if (!t->cap)
 		return NULL;
-	uint32_t mask = t->cap - 1;
-	for (uint32_t i = (uint32_t)route_hash(p, path_id) & mask;; i = (i + 1) & mask) {
-		struct rib_route *r = &t->slots[i];
-		if (!r->route_id)
+	uint32_t mask = t->cap - 1, h = (uint32_t)route_hash(p, path_id);
+	for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+		const struct rib_slot *sl = &t->index[i];
+		if (!sl->pos)
 			return NULL;
-		if (same_key(r, p, path_id))
-			return r;
+		if (sl->hash == h) {
+			struct rib_route *r = table_at(t, sl->pos - 1);
+			if (same_key(r, p, path_id))
+				return r;
+		}
 	}
 }
 
 static void table_grow(struct rib_table *t)
 {
 	uint32_t ncap = t->cap ? t->cap * 2 : 64;
-	struct rib_route *ns = pw_calloc(ncap, sizeof *ns);
+	/* malloc + memset, not calloc: calloc's fresh pages are read (the zero
+	 * page) before they are written, and each first write is then a
+	 * copy-on-write fault with a TLB shoot-down of every thread's CPU */
+	struct rib_slot *ns = pw_malloc((size_t)ncap * sizeof *ns);
+	memset(ns, 0, (size_t)ncap * sizeof *ns);
 	for (uint32_t i = 0; i < t->cap; i++) {
-		struct rib_route *r = &t->slots[i];
-		if (!r->route_id)
+		const struct rib_slot *sl = &t->index[i];
+		if (!sl->pos)
 			continue;
-		uint32_t j = (uint32_t)route_hash(&r->prefix, r->path_id) & (ncap - 1);
-		while (ns[j].route_id)
+		uint32_t j = sl->hash & (ncap - 1);
+		while (ns[j].pos)
 			j = (j + 1) & (ncap - 1);
-		ns[j] = *r;
+		ns[j] = *sl;
 	}
-	free(t->slots);
-	t->slots = ns;
+	free(t->index);
+	t->index = ns;
 	t->cap = ncap;
 }
 
-/* Finds or adds the slot; a new slot gets route_id 0 for the caller to set. */
+/* Finds the route, or appends a new one (route_id 0, for the caller to set;
+ * `used` counts it already). */
 static struct rib_route *table_slot(struct rib_table *t, const struct pw_prefix *p, uint32_t path_id)
 {
 	if ((uint64_t)(t->used + 1) * 10 > (uint64_t)t->cap * 7)
 		table_grow(t);
-	uint32_t mask = t->cap - 1;
-	for (uint32_t i = (uint32_t)route_hash(p, path_id) & mask;; i = (i + 1) & mask) {
-		struct rib_route *r = &t->slots[i];
-		if (!r->route_id) {
-			r->prefix = *p;
-			r->path_id = path_id;
-			return r;
+	uint32_t mask = t->cap - 1, h = (uint32_t)route_hash(p, path_id);
+	uint32_t i = h & mask;
+	for (;; i = (i + 1) & mask) {
+		const struct rib_slot *sl = &t->index[i];
+		if (!sl->pos)
+			break;
+		if (sl->hash == h) {
+			struct rib_route *r = table_at(t, sl->pos - 1);
+			if (same_key(r, p, path_id))
+				return r;
 		}
-		if (same_key(r, p, path_id))
-			return r;
 	}
+	pw_require(t->used < UINT32_MAX - 1);
+	uint32_t pos = t->used++, off, c = chunk_of(pos, &off);
+	if (c == t->n_chunks) {
+		uint32_t n = c < FIRST_CHUNKS ? 1u << (c + CHUNK_MIN_BITS) : 1u << CHUNK_MAX_BITS;
+		t->chunks = pw_realloc(t->chunks, (c + 1) * sizeof *t->chunks);
+		t->chunks[c] = pw_malloc(n * sizeof **t->chunks);
+		t->n_chunks++;
+	}
+	struct rib_route *r = &t->chunks[c][off];
+	memset(r, 0, sizeof *r);
+	r->prefix = *p;
+	r->path_id = path_id;
+	t->index[i].hash = h;
+	t->index[i].pos = pos + 1;
+	return r;
 }
 
 /* -------------------------------------------------------- attribute sets */
@@ -324,9 +378,11 @@ static void mark_stale(struct rib_peer *p, pw_mono_t deadline)
 	p->views_seen = p->eor_seen = 0;
 	for (int v = 0; v < BMP_VIEWS; v++) {
 		struct rib_table *t = &p->views[v];
-		for (uint32_t i = 0; i < t->cap; i++)
-			if (t->slots[i].attrs)
-				t->slots[i].flags |= RIB_F_STALE;
+		for (uint32_t i = 0; i < t->used; i++) {
+			struct rib_route *r = table_at(t, i);
+			if (r->attrs)
+				r->flags |= RIB_F_STALE;
+		}
 	}
 	/* also for a peer without routes: the deadline checks that it was
 	 * reported again at all */
@@ -533,8 +589,8 @@ static void sweep(struct rib_peer *p, enum bmp_view v, uint8_t afi, bool stale_o
 		  int64_t time_us, int64_t router_time_us)
 {
 	struct rib_table *t = &p->views[v];
-	for (uint32_t i = 0; i < t->cap && t->live; i++) {
-		struct rib_route *r = &t->slots[i];
+	for (uint32_t i = 0; i < t->used && t->live; i++) {
+		struct rib_route *r = table_at(t, i);
 		if (!r->attrs || (afi && r->prefix.afi != afi) || (stale_only && !(r->flags & RIB_F_STALE)))
 			continue;
 		route_withdraw(p, v, r, reason, time_us, router_time_us);
@@ -567,7 +623,6 @@ void rib_announce(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *p
 	bool new_key = false;
 	if (!r->route_id) {
 		r->route_id = rib->next_route_id++;
-		t->used++;
 		new_key = true;
 	}
 	if (r->attrs == attrs) { /* unchanged: no history (a resync re-dump) */
@@ -617,8 +672,8 @@ const struct rib_route *rib_lookup_any(const struct rib_peer *p, enum bmp_view v
 	if (r || !(p->addpath_rx[fam] || p->addpath_tx[fam]))
 		return r; /* path ids other than 0 only come with add-path */
 	const struct rib_table *t = &p->views[v];
-	for (uint32_t i = 0; i < t->cap; i++) { /* add-path: any path id */
-		const struct rib_route *x = &t->slots[i];
+	for (uint32_t i = 0; i < t->used; i++) { /* add-path: any path id */
+		const struct rib_route *x = table_at(t, i);
 		if (x->attrs && x->prefix.afi == pfx->afi && x->prefix.len == pfx->len &&
 		    memcmp(x->prefix.addr, pfx->addr, 16) == 0)
 			return x;
@@ -629,12 +684,14 @@ const struct rib_route *rib_lookup_any(const struct rib_peer *p, enum bmp_view v
 int rib_walk(const struct rib_peer *p, enum bmp_view v, int (*fn)(void *ctx, const struct rib_route *r), void *ctx)
 {
 	const struct rib_table *t = &p->views[v];
-	for (uint32_t i = 0; i < t->cap; i++)
-		if (t->slots[i].attrs) {
-			int rc = fn(ctx, &t->slots[i]);
+	for (uint32_t i = 0; i < t->used; i++) {
+		const struct rib_route *r = table_at(t, i);
+		if (r->attrs) {
+			int rc = fn(ctx, r);
 			if (rc)
 				return rc;
 		}
+	}
 	return 0;
 }
 
@@ -766,7 +823,6 @@ void rib_load_route(struct rib_peer *p, enum bmp_view v, const struct pw_prefix 
 		return;
 	r->route_id = route_id;
 	r->since_us = since_us;
-	t->used++;
 	if (attrs) {
 		attrs->refcnt++;
 		r->attrs = attrs;

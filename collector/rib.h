@@ -50,12 +50,21 @@ struct rib_route {
 	uint8_t flags;
 };
 
-/* Open-addressing hash table of routes for one peer and view. */
+/* Routes of one peer and view: the routes themselves in insertion order in
+ * chunks (never moved: pointers to them stay valid), and an open-addressing
+ * index of (hash, position) over them. Routes are never removed (a
+ * withdrawn one keeps its route id), so positions are dense. */
+struct rib_slot {
+	uint32_t hash;
+	uint32_t pos;   /* position + 1; 0: empty */
+};
 struct rib_table {
-	struct rib_route *slots;
-	uint32_t cap;   /* power of two, or 0 */
-	uint32_t used;  /* slots with a route id (live or withdrawn) */
-	uint32_t live;  /* slots with attributes */
+	struct rib_slot *index;
+	uint32_t cap;   /* index slots: power of two, or 0 */
+	uint32_t used;  /* routes (live or withdrawn) */
+	uint32_t live;  /* routes with attributes */
+	struct rib_route **chunks;
+	uint32_t n_chunks;
 };
 
 /* Router-level counters (loop thread writes; exported as JSON/metrics). */

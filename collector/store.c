@@ -20,7 +20,7 @@
 
 extern const struct pw_embedded pw_schema_migrations[];
 
-enum { STORE_MAX_BATCH = 100000, STORE_HIGH_WATER = 400000 };
+enum { STORE_MAX_BATCH = 100000 };
 
 enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE, OP_EXEC };
 
@@ -84,6 +84,9 @@ struct store {
 	_Atomic uint64_t history_rows;
 	_Atomic bool failing;
 	_Atomic uint64_t batches, batch_us_total, batch_us_last;
+	_Atomic bool drain_armed;     /* a feed is paused: call drained_fn below the low watermark */
+	void (*drained_fn)(void *);   /* guarded by lock */
+	void *drained_ctx;
 	/* writer-only */
 	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_route_upd, *st_hist, *st_count, *st_meta;
 	struct {
@@ -140,12 +143,17 @@ static int migrate(sqlite3 *db, char *err, size_t n)
 
 struct store *store_open(const char *path, char *err, size_t n)
 {
+	/* no global mutex around every SQLite allocation for statistics nobody
+	 * reads; only effective before SQLite initialises (the first open) */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	struct store *st = pw_calloc(1, sizeof *st);
 	st->path = pw_strdup(path);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->wake, NULL);
 	pthread_cond_init(&st->done, NULL);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+	/* NOMUTEX: the write connection is used by one thread at a time (the
+	 * loader, then the writer thread it hands over to in store_start) */
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, n, "cannot open %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
@@ -159,6 +167,10 @@ struct store *store_open(const char *path, char *err, size_t n)
 		goto fail;
 	}
 	if (migrate(st->db, err, n))
+		goto fail;
+	/* 64 MB of page cache (the default is 2 MB): the indexes' working set
+	 * while a full table or churn is written; it grows only as used */
+	if (exec(st->db, "PRAGMA cache_size=-65536", err, n))
 		goto fail;
 	return st;
 fail:
@@ -179,7 +191,23 @@ void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *tota
 	*last_us = atomic_load(&st->batch_us_last);
 }
 
-bool store_backlogged(const struct store *st) { return atomic_load(&st->pending) > STORE_HIGH_WATER; }
+bool store_backlogged(struct store *st)
+{
+	if (atomic_load(&st->pending) <= STORE_HIGH_WATER)
+		return false;
+	/* armed before pending is read again: either this reads the writer's
+	 * decrement, or the writer sees the flag (both sequentially consistent) */
+	atomic_store(&st->drain_armed, true);
+	return atomic_load(&st->pending) > STORE_HIGH_WATER;
+}
+
+void store_on_drained(struct store *st, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&st->lock);
+	st->drained_fn = fn;
+	st->drained_ctx = ctx;
+	pthread_mutex_unlock(&st->lock);
+}
 
 /* ------------------------------------------------------------------ load */
 
@@ -647,25 +675,15 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 		return step(s);
 	case OP_ROUTE: {
 		int rc;
-		if (op->route.new_key) {
-			s = st->st_route_new;
-			sqlite3_bind_int64(s, 1, op->route.route_id);
-			sqlite3_bind_int64(s, 2, op->route.peer_id);
-			sqlite3_bind_int(s, 3, op->route.view);
-			sqlite3_bind_blob(s, 4, op->route.key, PW_PREFIX_KEY_LEN, SQLITE_STATIC);
-			sqlite3_bind_int64(s, 5, op->route.path_id);
-			if (op->route.attr_id)
-				sqlite3_bind_int64(s, 6, (int64_t)op->route.attr_id);
-			sqlite3_bind_int64(s, 7, op->route.since);
-		} else {
+		if (!op->route.new_key) { /* new keys were inserted first, see commit_batch */
 			s = st->st_route_upd;
 			sqlite3_bind_int64(s, 1, op->route.route_id);
 			if (op->route.attr_id && op->route.action != RIB_WITHDRAW)
 				sqlite3_bind_int64(s, 2, (int64_t)op->route.attr_id);
 			sqlite3_bind_int64(s, 3, op->route.since);
+			if ((rc = step(s)))
+				return rc;
 		}
-		if ((rc = step(s)))
-			return rc;
 		s = st->st_hist;
 		sqlite3_bind_int64(s, 1, op->route.route_id);
 		sqlite3_bind_int64(s, 2, op->route.time);
@@ -700,6 +718,48 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 	return 0;
 }
 
+static int cmp_new_route(const void *a, const void *b)
+{
+	const struct store_op *x = *(const struct store_op *const *)a, *y = *(const struct store_op *const *)b;
+	int c = memcmp(x->route.key, y->route.key, PW_PREFIX_KEY_LEN);
+	return c ? c : (x->route.route_id > y->route.route_id) - (x->route.route_id < y->route.route_id);
+}
+
+/* The batch's new route keys, inserted in prefix order: the routes_prefix
+ * index is then walked once per batch instead of at random (a full table
+ * arrives in the router's order, not the key's). Nothing else in a batch
+ * reads these rows before they exist: an op on a key follows its insert. */
+static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += ops[i].kind == OP_ROUTE && ops[i].route.new_key;
+	if (!k)
+		return 0;
+	struct store_op **v = pw_malloc(k * sizeof *v);
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].kind == OP_ROUTE && ops[i].route.new_key)
+			v[k++] = &ops[i];
+	qsort(v, k, sizeof *v, cmp_new_route);
+	int rc = 0;
+	sqlite3_stmt *s = st->st_route_new;
+	for (size_t i = 0; i < k && !rc; i++) {
+		const struct store_op *op = v[i];
+		sqlite3_bind_int64(s, 1, op->route.route_id);
+		sqlite3_bind_int64(s, 2, op->route.peer_id);
+		sqlite3_bind_int(s, 3, op->route.view);
+		sqlite3_bind_blob(s, 4, op->route.key, PW_PREFIX_KEY_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, op->route.path_id);
+		if (op->route.attr_id)
+			sqlite3_bind_int64(s, 6, (int64_t)op->route.attr_id);
+		sqlite3_bind_int64(s, 7, op->route.since);
+		rc = step(s);
+	}
+	free(v);
+	return rc;
+}
+
 static int commit_batch(struct store *st, struct store_op *ops, size_t n, uint64_t *hist_out)
 {
 	struct count_delta *deltas = NULL;
@@ -708,6 +768,7 @@ static int commit_batch(struct store *st, struct store_op *ops, size_t n, uint64
 	int rc = 0;
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return sqlite3_errcode(st->db);
+	rc = insert_new_routes(st, ops, n);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = apply_op(st, &ops[i], &deltas, &nd, &hist);
 	for (size_t i = 0; i < nd && !rc; i++) {
@@ -780,6 +841,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&st->lock);
 		st->committed += batch.n;
 		atomic_fetch_sub(&st->pending, batch.n);
+		if (atomic_load(&st->pending) < STORE_LOW_WATER && atomic_exchange(&st->drain_armed, false) &&
+		    st->drained_fn)
+			st->drained_fn(st->drained_ctx);
 		pthread_cond_broadcast(&st->done);
 		pthread_mutex_unlock(&st->lock);
 	}

@@ -8,7 +8,11 @@
  * The writer thread owns the only write connection. A batch is whatever
  * queued while the previous one committed (bounded by STORE_MAX_BATCH ops).
  * A failed commit (disk full, locked) is rolled back, reported loudly and
- * retried with the same ops: nothing queued is dropped.
+ * retried with the same ops: nothing queued is dropped. Durability: WAL with
+ * synchronous=NORMAL, so a committed batch survives a crash of the process
+ * (it is in the WAL file) but not necessarily a power loss or kernel crash
+ * (the WAL is synced at checkpoints, not at every commit); the database is
+ * consistent either way.
  * At start-up, store_load rebuilds the RIB from the tables (routers marked
  * disconnected, so their re-dump is diffed, not re-recorded).
  */
@@ -68,7 +72,16 @@ uint64_t store_history_rows(const struct store *st); /* committed history rows *
 bool store_failing(const struct store *st);          /* last commit failed */
 /* Committed batches, their total and last commit time (microseconds). */
 void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *total_us, uint64_t *last_us);
-/* True when the queue is above its high watermark: feeds stop reading. */
-bool store_backlogged(const struct store *st);
+/* Queue watermarks (ops): feeds pause above the high one and resume below
+ * the low one; the gap keeps the writer busy while the feeds refill it. */
+enum { STORE_HIGH_WATER = 400000, STORE_LOW_WATER = 200000 };
+/* True when the queue is above its high watermark: feeds stop reading.
+ * A true answer arms the drain callback (store_on_drained). */
+bool store_backlogged(struct store *st);
+/* fn(ctx) is called on the writer thread (so it must be thread-safe, e.g.
+ * uv_async_send) once the queue falls below its low watermark after
+ * store_backlogged answered true. NULL unregisters; after that returns, fn
+ * is not running and will not be called again. */
+void store_on_drained(struct store *st, void (*fn)(void *ctx), void *ctx);
 
 #endif
