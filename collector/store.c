@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/check.h"
@@ -72,6 +73,8 @@ struct opvec {
 
 struct store {
 	char *path;
+	dev_t dev;   /* the file opened: if `path` stops naming it, commits stop */
+	ino_t ino;
 	sqlite3 *db; /* the write connection: writer thread (and start-up) only */
 	pthread_t thread;
 	bool started;
@@ -172,6 +175,13 @@ struct store *store_open(const char *path, char *err, size_t n)
 	 * while a full table or churn is written; it grows only as used */
 	if (exec(st->db, "PRAGMA cache_size=-65536", err, n))
 		goto fail;
+	struct stat sb;
+	if (stat(path, &sb)) {
+		snprintf(err, n, "cannot stat %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
 	return st;
 fail:
 	sqlite3_close(st->db);
@@ -790,6 +800,18 @@ static int commit_batch(struct store *st, struct store_op *ops, size_t n, uint64
 	return rc;
 }
 
+/* NULL while `path` still names the file opened; else why not. Committing
+ * into a file that was removed or replaced would lose it all at restart. */
+static const char *file_moved(const struct store *st)
+{
+	struct stat sb;
+	if (stat(st->path, &sb))
+		return errno == ENOENT ? "the database file was removed" : "the database file cannot be checked";
+	if (sb.st_dev != st->dev || sb.st_ino != st->ino)
+		return "the database file was replaced by another file";
+	return NULL;
+}
+
 static void *writer_main(void *arg)
 {
 	struct store *st = arg;
@@ -818,12 +840,13 @@ static void *writer_main(void *arg)
 
 		uint64_t hist = 0;
 		int64_t t0 = pw_mono_now().ns;
-		int rc;
-		while ((rc = commit_batch(st, batch.v, batch.n, &hist)) != 0) {
+		int rc = 0;
+		const char *moved;
+		while ((moved = file_moved(st)) || (rc = commit_batch(st, batch.v, batch.n, &hist)) != 0) {
 			/* nothing is dropped: the same batch is retried */
 			if (!atomic_exchange(&st->failing, true))
 				PW_ERR("msg=\"store commit failed; retrying\" db=%s error=\"%s\" ops=%zu", st->path,
-				       sqlite3_errstr(rc), batch.n);
+				       moved ? moved : sqlite3_errstr(rc), batch.n);
 			struct timespec ts = { 1, 0 };
 			nanosleep(&ts, NULL);
 		}

@@ -168,6 +168,36 @@ def test_locked_database(tmp):
         rcv.stop()
 
 
+def test_database_replaced_while_running(tmp):
+    db = os.path.join(tmp, "pw.db")
+    d = Daemon(PW, db, tmp).start()
+    try:
+        first = generate(tmp, 5000, seed=5, name="ONE")
+        s1 = sender(d.bmp_port, first)
+        wait_for(lambda: d.get("/api/v1/status")["history_rows"] == 5000, 30, "the first table committed")
+        os.link(db, db + ".kept")                   # the real file, under another name
+        garbage = os.path.join(tmp, "garbage")
+        with open(garbage, "wb") as f:
+            f.write(os.urandom(1 << 16))
+        os.replace(garbage, db)                     # someone puts another file in its place
+        s2 = sender(d.bmp_port, generate(tmp, 5000, seed=6, name="TWO"))
+        wait_for(lambda: d.get("/api/v1/status")["store_ok"] is False, 20, "the store stops committing, loudly")
+        log = open(d.log_path, errors="replace").read()
+        check("replaced by another file" in log, "the log says the file was replaced", log[-1500:])
+        check(d.get("/api/v1/status")["routes"] == 10000, "the live RIB keeps ingesting")
+        os.replace(db + ".kept", db)                # the file is put back
+        wait_for(lambda: d.get("/api/v1/status")["store_ok"] and d.get("/api/v1/status")["store_pending"] == 0, 30,
+                 "commits resume into the real file")
+        c = ro(db)
+        n = c.execute("SELECT count(*) FROM history").fetchone()[0]
+        c.close()
+        check(n == 10000, "both tables committed, nothing lost while the file was away", n)
+        s1.close()
+        s2.close()
+    finally:
+        d.stop()
+
+
 def test_kill9_during_full_table(tmp):
     db = os.path.join(tmp, "pw.db")
     n_routes = 200000
@@ -317,6 +347,7 @@ if __name__ == "__main__":
     sys.exit(run_tests([
         ("a garbage database file: a clear error, the file untouched", test_garbage_database),
         ("database locked by an outside writer: loud, retried, nothing lost", test_locked_database),
+        ("database file replaced while running: commits stop, loudly, and resume", test_database_replaced_while_running),
         ("kill -9 during a full-table ingest, six times: nothing committed lost", test_kill9_during_full_table),
         ("disk full: reported, ingest goes on, recovers by itself", test_disk_full),
         ("retention: history pruned in steps, bounded under churn, as-of still right", test_retention),
