@@ -253,7 +253,9 @@ int bgp_update_parse(struct rbuf body, const struct bgp_update_ctx *ctx, uint8_t
 		}
 		case BGP_ATTR_AGGREGATOR:
 			if (a->v.len == 6) { /* 2-byte AGGREGATOR */
-				uint16_t as2 = pw_get16(a->v.p);
+				struct rbuf v = a->v;
+				uint16_t as2 = 0;
+				rbuf_u16(&v, &as2);
 				if (as2 == 23456 && as4_aggr.v.len == 8) {
 					memcpy(buf, as4_aggr.v.p, 8);
 				} else {

@@ -85,9 +85,10 @@ struct bmp_msg {
 	uint32_t stats_count;       /* statistics report */
 };
 
-/* Checks the common header at buf. Returns 1 with *msg_len when a whole
- * message is available, 0 when more bytes are needed, -1 on a framing error
- * with *why. Never reads past avail. */
+/* Checks the common header at buf. Returns 1 when a whole message of
+ * *msg_len bytes is available, 0 when more bytes are needed (*msg_len is
+ * then the message's checked length once its header is in, else 0), -1 on
+ * a framing error with *why. Never reads past avail. */
 int bmp_frame_check(const uint8_t *buf, size_t avail, size_t max_len, size_t *msg_len, const char **why);
 
 /* Decodes one framed message. Returns 0, or -1 with *why (message unusable). */

@@ -73,15 +73,18 @@ const char *bmp_down_reason_name(uint8_t reason)
 
 int bmp_frame_check(const uint8_t *buf, size_t avail, size_t max_len, size_t *msg_len, const char **why)
 {
-	if (avail < 1)
+	struct rbuf r = rbuf_make(buf, avail);
+	uint8_t version;
+	uint32_t len;
+	*msg_len = 0;
+	if (rbuf_u8(&r, &version))
 		return 0;
-	if (buf[0] != BMP_VERSION) {
+	if (version != BMP_VERSION) {
 		*why = "unsupported BMP version";
 		return -1;
 	}
-	if (avail < BMP_COMMON_HDR_LEN)
+	if (rbuf_u32(&r, &len) || rbuf_left(&r) < 1) /* the type byte completes the header */
 		return 0;
-	uint32_t len = pw_get32(buf + 1);
 	if (len < BMP_COMMON_HDR_LEN) {
 		*why = "BMP length below the common header";
 		return -1;
@@ -90,10 +93,8 @@ int bmp_frame_check(const uint8_t *buf, size_t avail, size_t max_len, size_t *ms
 		*why = "BMP length above the configured maximum";
 		return -1;
 	}
-	if (avail < len)
-		return 0;
 	*msg_len = len;
-	return 1;
+	return avail >= len;
 }
 
 int bmp_tlv_next(struct rbuf *r, uint16_t *type, struct rbuf *value)
@@ -142,11 +143,12 @@ static int peer_hdr(struct rbuf *r, struct bmp_peer_hdr *h, const char **why)
 /* A BGP PDU whose length comes from its own header. */
 static int bgp_pdu(struct rbuf *r, struct rbuf *pdu, const char **why)
 {
-	if (rbuf_left(r) < BGP_HDR_LEN) {
+	struct rbuf peek = *r; /* the length field, after the 16-byte marker */
+	uint16_t len;
+	if (rbuf_left(r) < BGP_HDR_LEN || rbuf_skip(&peek, 16) || rbuf_u16(&peek, &len)) {
 		*why = "BGP message truncated";
 		return -1;
 	}
-	uint16_t len = pw_get16(rbuf_cur(r) + 16);
 	if (len < BGP_HDR_LEN || rbuf_sub(r, len, pdu)) {
 		*why = "BGP message length exceeds the BMP message";
 		return -1;

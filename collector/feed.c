@@ -162,12 +162,9 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		if (rc == 0) {
 			/* a header announcing a message larger than the buffer:
 			 * grow once, up to the (checked) message length */
-			if (f->end - f->start >= BMP_COMMON_HDR_LEN) {
-				size_t need = pw_get32(f->buf + f->start + 1);
-				if (need > f->cap) {
-					f->cap = need;
-					f->buf = pw_realloc(f->buf, f->cap);
-				}
+			if (len > f->cap) {
+				f->cap = len;
+				f->buf = pw_realloc(f->buf, f->cap);
 			}
 			break;
 		}

@@ -191,8 +191,8 @@ static int for_each_message(const char *path, size_t max_msg,
 				goto out;
 			}
 			if (fr == 0) {
-				if (end - start >= BMP_COMMON_HDR_LEN) {
-					size_t need = pw_get32(buf + start + 1);
+				if (len) { /* the header is in: the message needs `len` bytes */
+					size_t need = len;
 					if (need > cap - start) {
 						memmove(buf, buf + start, end - start);
 						end -= start;

@@ -157,16 +157,18 @@ static void test_frame_check(void)
 	const char *why = NULL;
 	const uint8_t *m = bmp_route_monitoring;
 
-	/* 1..5 bytes of a valid header: need more */
+	/* 1..5 bytes of a valid header: need more, no length known yet */
 	for (size_t n = 1; n < BMP_COMMON_HDR_LEN; n++) {
 		len = 12345;
 		CHECK_INT(bmp_frame_check(m, n, BMP_DEFAULT_MAX_MSG, &len, &why), ==, 0);
-		CHECK_INT(len, ==, 12345);
+		CHECK_INT(len, ==, 0);
 	}
 	CHECK_INT(bmp_frame_check(m, 0, BMP_DEFAULT_MAX_MSG, &len, &why), ==, 0);
-	/* a whole header but not the whole message: need more */
+	/* a whole header but not the whole message: need more, and how many */
 	CHECK_INT(bmp_frame_check(m, BMP_COMMON_HDR_LEN, BMP_DEFAULT_MAX_MSG, &len, &why), ==, 0);
+	CHECK_INT(len, ==, sizeof bmp_route_monitoring);
 	CHECK_INT(bmp_frame_check(m, sizeof bmp_route_monitoring - 1, BMP_DEFAULT_MAX_MSG, &len, &why), ==, 0);
+	CHECK_INT(len, ==, sizeof bmp_route_monitoring);
 
 	/* the whole message */
 	CHECK_INT(bmp_frame_check(m, sizeof bmp_route_monitoring, BMP_DEFAULT_MAX_MSG, &len, &why), ==, 1);
