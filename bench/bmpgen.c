@@ -761,5 +761,9 @@ int main(int argc, char **argv)
 		(unsigned long long)(n_routes + ev));
 	if (m != stderr)
 		fclose(m);
+	free(gone);
+	free(ring);
+	free(peers);
+	free(pf);
 	return 0;
 }
