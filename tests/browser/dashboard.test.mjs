@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as bmp from './bmp.mjs';
-import { Failure, Steps, check, checkSanitizers, freePort, hashGo, launch, marker, shot, sleep, text, top, waitFor } from './harness.mjs';
+import { Failure, Steps, check, checkSanitizers, freePort, hashGo, launch, marker, runMain, shot, sleep, text, top, waitFor } from './harness.mjs';
 
 const BINARY = path.resolve(process.argv[2] || process.env.PATHWATCH || path.join(top, 'build/pathwatch'));
 const FIX = path.join(top, 'tests/fixtures/bmp');
@@ -647,22 +647,11 @@ async function main() {
   });
 }
 
-// never leave a collector behind (Ctrl-C, a closed pipe, a crash)
-process.on('exit', () => { if (daemon && daemon.proc && !daemon.exited) daemon.proc.kill('SIGKILL'); });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
-process.stdout.on('error', () => {});
-
-let fatal = null;
-try {
-  await main();
-} catch (e) {
-  fatal = e;
-  console.log(`FAIL setup\n     ${e.message}`);
-} finally {
+const fatal = await runMain(main, async () => {
   if (browser) await browser.close().catch(() => {});
   for (const s of Object.values(socks)) s.destroy();
   if (daemon) await daemon.stop().catch(() => {});
-}
+}, () => { if (daemon && daemon.proc && !daemon.exited) daemon.proc.kill('SIGKILL'); });   // never leave a collector behind
 steps.main = steps.front = null;   // the browser is closed
 if (daemon) await steps.step('the collector stops cleanly, with no sanitizer report', async () => checkSanitizers(daemon.logPath));
 const bad = fatal || steps.results.some(([, ok]) => !ok);

@@ -14,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Steps, check, checkSanitizers, freePort, hashGo, launch, marker, shot, text, top, waitFor } from './harness.mjs';
+import { Steps, check, checkSanitizers, freePort, hashGo, launch, marker, runMain, shot, text, top, waitFor } from './harness.mjs';
 
 const BINARY = path.resolve(process.argv[2] || process.env.PATHWATCH || path.join(top, 'build/pathwatch'));
 const DEMO = path.join(top, 'demo/pathwatch-demo');
@@ -116,18 +116,8 @@ async function stopDemo() {
   clearTimeout(t);
 }
 
-process.on('exit', () => { if (demo && !demoExit) demo.kill('SIGKILL'); });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
-
-let fatal = null;
-try {
-  await main();
-} catch (e) {
-  fatal = e;
-  console.log(`FAIL setup\n     ${e.message}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-}
+const fatal = await runMain(main, async () => { if (browser) await browser.close().catch(() => {}); },
+  () => { if (demo && !demoExit) demo.kill('SIGKILL'); });
 steps.main = steps.front = null;   // the browser is closed
 if (demo) {
   await steps.step('Ctrl-C stops the demo and leaves no namespace, router or collector behind', async () => {

@@ -73,6 +73,28 @@ export async function shot(page, prefix, name) {
   return file;
 }
 
+/**
+ * Runs the test's main(): a throw is reported as a failed setup; `cleanup`
+ * (close the browser, stop what was started) always runs after it; `kill`
+ * ends the children on any exit (Ctrl-C, a closed pipe, a crash). Returns
+ * the error that stopped main, or null.
+ */
+export async function runMain(main, cleanup, kill) {
+  process.on('exit', kill);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
+  process.stdout.on('error', () => {});
+  let fatal = null;
+  try {
+    await main();
+  } catch (e) {
+    fatal = e;
+    console.log(`FAIL setup\n     ${e.message}`);
+  } finally {
+    await cleanup();
+  }
+  return fatal;
+}
+
 /** Runs named steps; a failed step is reported with a screenshot and the run goes on. */
 export class Steps {
   constructor(work) {
