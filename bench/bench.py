@@ -820,7 +820,9 @@ class AlertProbe:
         out = {}
         for kind, name in (("down", "alert_fire"), ("up", "alert_resolve")):
             sel = [s for s in self.samples if s[0] == kind and (t_from is None or t_from <= s[1] <= t_to)]
-            out.update(latency_stats(name, [s[2] for s in sel if s[2] is not None]))
+            lat = [s[2] for s in sel if s[2] is not None]
+            out.update(latency_stats(name, lat))
+            out[f"{name}_samples_ms"] = [round(x * 1000, 1) for x in lat]
             out[f"{name}_missing"] = sum(1 for s in sel if s[2] is None)
         return out
 
