@@ -443,6 +443,9 @@ def run_pathwatch(key, sc, stream, meta, work):
         if probe:  # the cycles sent while the churn ran
             done = snd.get("done")
             res.update(probe.finish(done["t_rate_start"], done["t_last"]))
+            if not res["alert_fire_n"] or res["alert_fire_missing"] or res["alert_resolve_missing"]:
+                raise RuntimeError(f"alert probe: {res['alert_fire_n']} decisions, "
+                                   f"{res['alert_fire_missing'] + res['alert_resolve_missing']} never came")
         if key == "e":
             res.update(pw_api(api, snd, sc, meta, t0))
         if key == "d":
@@ -716,6 +719,9 @@ def pw_api(api, snd, sc, meta, t0):
         (sum(v for v in p["prefixes"].values()) for p in api.get("/api/v1/peers", router=router)["peers"]
          if p["address"] == peer), None)
     out.update(latency_stats("api_asof_page10k", pages))
+    if out["api_wrong_answers"] or count != out["api_asof_peer_routes_expected"]:
+        raise RuntimeError(f"API answers wrong: {out['api_wrong_answers']} look-ups, "
+                           f"{count} routes as of T ({out['api_asof_peer_routes_expected']} expected)")
     # and its first page of 100, as a browser asks for it
     out.update(latency_stats("api_asof_page100", [
         api.timed("/api/v1/rib", at=T, router=router, peer=peer, limit=100)[0] for _ in range(min(n, 50))]))
@@ -807,8 +813,10 @@ class AlertProbe:
                 t = time.monotonic()
                 self.bmp.sendall(data)
                 got = self._wait_state(state, t)
+                if got is None and self.stopping:
+                    return  # cut short by finish(): not a sample
                 self.samples.append((kind, t, None if got is None else got - t))
-                if got is None and not self.stopping:
+                if got is None:
                     return  # no decision within 10 s: counted as missing, stop probing
 
     def finish(self, t_from=None, t_to=None):
