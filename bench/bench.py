@@ -804,7 +804,7 @@ class AlertProbe:
 
     def _cycle(self):
         """Peer Down -> firing, Peer Up -> resolved, at random phases."""
-        rng = random.Random(2)
+        rng = random.Random()  # unseeded: each run probes other phases of the tick
         while not self.stopping:
             for kind, data, state in (("down", bw.peer_down(self.hdr), "firing"), ("up", self._up(), "resolved")):
                 time.sleep(rng.uniform(0.2, 1.2))
