@@ -15,9 +15,12 @@ import argparse
 import datetime
 import hashlib
 import http.client
+import ipaddress
 import json
+import math
 import os
 import platform
+import random
 import shutil
 import socket
 import statistics
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -35,6 +39,9 @@ BIN = os.environ.get("BENCH_BIN", os.path.join(HERE, ".bin"))
 PATHWATCH = os.path.join(BIN, "pathwatch")
 BMPGEN = os.path.join(BIN, "bmpgen")
 BMPSEND = os.path.join(BIN, "bmpsend")
+sys.path.insert(0, os.path.join(TOP, "tests", "replay"))
+import bmpwriter as bw  # noqa: E402  (the test suite's BMP writer: the alert probe's messages)
+
 PMBMPD = shutil.which("pmbmpd") or "/usr/sbin/pmbmpd"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -47,19 +54,27 @@ SIZES = {
         "b": dict(peers=1, v4=100_000, v6=20_000),
         "c": dict(peers=1, v4=100_000, v6=0, rate=50_000, secs=5),
         "d": dict(peers=1, v4=100_000, v6=0),
+        "e": dict(peers=4, v4=25_000, v6=0, churn=2_000, requests=50),
+        "f": dict(peers=1, v4=100_000, v6=0, rate=50_000, secs=5),
     },
     "full": {
         "a": dict(peers=1, v4=1_000_000, v6=0),
         "b": dict(peers=4, v4=1_000_000, v6=200_000),
         "c": dict(peers=1, v4=1_000_000, v6=0, rate=50_000, secs=60),
         "d": dict(peers=1, v4=1_000_000, v6=0),
+        "e": dict(peers=4, v4=1_000_000, v6=0, churn=20_000, requests=300),
+        "f": dict(peers=1, v4=1_000_000, v6=0, rate=50_000, secs=60),
     },
 }
+# scenarios with no pmbmpd counterpart (it has no query API and no rules)
+PATHWATCH_ONLY = ("e", "f")
 TITLES = {
     "a": "initial dump, {peers} peer x {v4} IPv4",
     "b": "initial dump, {peers} peer(s) x ({v4} IPv4 + {v6} IPv6)",
     "c": "churn {rate}/s for {secs} s on a loaded RIB ({peers} x {v4} IPv4)",
     "d": "reconnect: the same table ({peers} x {v4} IPv4) re-sent unchanged",
+    "e": "API on a loaded RIB ({peers} x {v4} IPv4), {requests} requests per kind",
+    "f": "alert decisions under churn {rate}/s for {secs} s ({peers} x {v4} IPv4 loaded)",
 }
 
 # The targets of the issue, per million routes so that a small run can be
@@ -70,8 +85,13 @@ TARGETS = {
     "peak_rss_B_per_route": 100,
     "resend_s_per_M": 1.0,     # unchanged re-send <= 1 s per million routes
     "resend_history_rows": 0,
+    "lookup_p99_ms": 5,        # exact and longest-match look-up on a 4M-route RIB
+    "page_ms": 20,             # a page of 100 routes with filters
+    "asof_peer_ms": 200,       # RIB as of a past time for one peer
+    "alert_p99_ms": 100,       # alert decision under churn
 }
 
+API_BUDGET_S = 60  # scenario e: seconds per kind of request, once 20 are timed
 TIMEOUT = 900  # seconds, per waiting phase: a stuck collector fails the run, not the harness
 
 
@@ -286,21 +306,29 @@ def wait_consumed(pid, port, snd, tid=None, idle=0.3, timeout=TIMEOUT):
 # ---------------------------------------------------------------- pathwatch
 
 class Api:
+    """pathwatch's HTTP API over one keep-alive connection."""
+
     def __init__(self, port):
         self.port = port
         self.conn = None
 
-    def get(self, path):
+    def timed(self, path, **params):
+        """GET path?params: (seconds from the request to the whole body read,
+        the parsed JSON). Retried on a dropped connection."""
+        if params:
+            path += "?" + urllib.parse.urlencode(params)
         for attempt in range(3):
             try:
                 if self.conn is None:
-                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                t = time.perf_counter()
                 self.conn.request("GET", path)
                 r = self.conn.getresponse()
                 body = r.read()
+                dt = time.perf_counter() - t
                 if r.status != 200:
-                    raise RuntimeError(f"GET {path}: HTTP {r.status}")
-                return json.loads(body)
+                    raise RuntimeError(f"GET {path}: HTTP {r.status} {body[:200]!r}")
+                return dt, json.loads(body)
             except (OSError, http.client.HTTPException):
                 if self.conn:
                     self.conn.close()
@@ -308,6 +336,10 @@ class Api:
                 if attempt == 2:
                     raise
                 time.sleep(0.05)
+
+    def get(self, path, **params):
+        """GET path?params: the parsed JSON."""
+        return self.timed(path, **params)[1]
 
     def status(self):
         return self.get("/api/v1/status")
@@ -348,16 +380,39 @@ def db_bytes(dbpath):
     return total
 
 
+# The harness polls /status every 10 ms and times hundreds of requests: the
+# per-client HTTP rate limit (50/s by default) is off for the bench.
+PW_CONFIG = "collector:\n  http_rate_limit: 0\n"
+# Scenario f: a site whose one VPN instance is a session of the probe's router
+# FW (AlertProbe); the rules decide with no for:/hold: delay.
+PROBE_ROUTER, PROBE_PEER, PROBE_ASN, PROBE_PREFIX = "FW", "10.17.11.76", 65515, "10.17.11.0/25"
+PW_CONFIG_SITE = f"""sites:
+  - name: bench
+    routers: [{PROBE_ROUTER}]
+    vpn:
+      - {{ name: instance0, router: {PROBE_ROUTER}, peer: {PROBE_PEER} }}
+    azure_prefixes: [{PROBE_PREFIX}]
+    asns: {{ vpn_gateway: {PROBE_ASN} }}
+    initial_sync_timeout: 1s
+    rules:
+      default: {{ for: 0s, hold: 0s }}
+"""
+
+
 def run_pathwatch(key, sc, stream, meta, work):
     d = tempfile.mkdtemp(prefix=f"pw-{key}-", dir=work)
     dbpath = os.path.join(d, "pathwatch.db")
+    cfg = os.path.join(d, "pathwatch.yaml")
+    with open(cfg, "w") as f:
+        f.write(PW_CONFIG + (PW_CONFIG_SITE if key == "f" else ""))
     bport, hport = free_port(), free_port()
     logf = open(os.path.join(d, "pathwatch.log"), "wb")
-    proc = subprocess.Popen([PATHWATCH, "--bmp-listen", f"127.0.0.1:{bport}", "--http-listen",
+    proc = subprocess.Popen([PATHWATCH, "--config", cfg, "--bmp-listen", f"127.0.0.1:{bport}", "--http-listen",
                              f"127.0.0.1:{hport}", "--db", dbpath, "--log-level", "warn"],
                             stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
     res = {}
     senders = []
+    probe = None
     try:
         wait_listening(proc, bport, "pathwatch")
         api = Api(hport)
@@ -365,9 +420,9 @@ def run_pathwatch(key, sc, stream, meta, work):
         res["rss_start_bytes"] = proc_mem(proc.pid)["VmRSS"]
         routes = meta["routes_after_load"]
         samples = []
-        churn = key == "c"
-        snd = Sender(bport, stream, pause_at=meta["load_bytes"] if churn else None,
-                     rate=sc.get("rate") if churn else None)
+        churn = "rate" in sc
+        snd = Sender(bport, stream, pause_at=meta["load_bytes"] if meta["churn_events"] else None,
+                     rate=sc.get("rate"))
         senders.append(snd)
         t0 = snd.wait("connected")["t"]
         cpu0 = proc_cpu(proc.pid)
@@ -381,8 +436,18 @@ def run_pathwatch(key, sc, stream, meta, work):
         res["db_bytes_per_route"] = res["db_bytes"] / routes
         res["load_series"] = samples[:: max(1, len(samples) // 200)]
 
+        if key == "f":
+            probe = AlertProbe(bport, hport)
         if churn:
             res.update(pw_churn(proc, api, snd, sc, meta, t0))
+        if probe:  # the cycles sent while the churn ran
+            done = snd.get("done")
+            res.update(probe.finish(done["t_rate_start"], done["t_last"]))
+            if not res["alert_fire_n"] or res["alert_fire_missing"] or res["alert_resolve_missing"]:
+                raise RuntimeError(f"alert probe: {res['alert_fire_n']} decisions, "
+                                   f"{res['alert_fire_missing'] + res['alert_resolve_missing']} never came")
+        if key == "e":
+            res.update(pw_api(api, snd, sc, meta, t0))
         if key == "d":
             res.update(pw_resend(proc, api, snd, bport, stream, meta, senders))
 
@@ -398,6 +463,8 @@ def run_pathwatch(key, sc, stream, meta, work):
         res["cpu_other_threads_s"] = th["others"]
         res["db_bytes_end"] = db_bytes(dbpath)
     finally:
+        if probe:
+            probe.close()
         for s in senders:
             s.close()
         stop(proc)
@@ -527,6 +594,254 @@ def pw_resend(proc, api, snd, bport, stream, meta, senders):
         "resend_messages_counted": counters.get("messages"),
         "resend_messages_expected": 2 * meta["messages"],
     }
+
+
+def pct(vals, q):
+    """The q-th percentile (nearest rank) of vals, or None."""
+    if not vals:
+        return None
+    v = sorted(vals)
+    return v[max(0, math.ceil(q / 100 * len(v)) - 1)]
+
+
+def latency_stats(prefix, secs):
+    """{prefix_n, prefix_p50_ms, prefix_p99_ms, prefix_max_ms} of durations in seconds."""
+    ms = [x * 1000 for x in secs]
+    return {f"{prefix}_n": len(ms), f"{prefix}_p50_ms": pct(ms, 50), f"{prefix}_p99_ms": pct(ms, 99),
+            f"{prefix}_max_ms": max(ms) if ms else None}
+
+
+def sample_routes(api, rng, router, peer, want):
+    """About `want` routes of one peer, from random /8s (match=longer, 1000
+    a block), in random order: the prefixes the API scenario looks up."""
+    got = []
+    for _ in range(400):
+        if len(got) >= want:
+            break
+        block = api.get("/api/v1/rib", router=router, peer=peer, prefix=f"{rng.randrange(1, 224)}.0.0.0/8",
+                        match="longer", limit=1000)["routes"]
+        got += rng.sample(block, min(len(block), max(1, want // 20)))
+    rng.shuffle(got)
+    return got[:want]
+
+
+def random_host(rng, prefix):
+    """A random /32 inside an IPv4 prefix."""
+    net = ipaddress.ip_network(prefix)
+    return f"{net.network_address + rng.randrange(net.num_addresses)}/32"
+
+
+def pw_api(api, snd, sc, meta, t0):
+    """Scenario e. The dump is committed and the sender paused before its
+    churn: take T, let the churn through (so the RIB as of T differs from the
+    live one), then time the API's kinds of request, one after the other on
+    one keep-alive connection with nothing else running."""
+    rng = random.Random(1)
+    router = api.get("/api/v1/routers")["routers"][0]["name"]
+    peers = sorted(p["address"] for p in api.get("/api/v1/peers", router=router)["peers"])
+    peer = peers[0]
+    T = int(time.time()) + 1  # every dump row is older; the churn comes after
+    while time.time() < T + 0.2:
+        time.sleep(0.05)
+    snd.go()
+    pw_wait_loaded(api, t0, meta["routes_final"], meta["history_rows_final"], [])
+    n = sc["requests"]
+    routes = sample_routes(api, rng, router, peer, n)
+    view = routes[0]["view"]
+    flt = dict(router=router, peer=peer, view=view, limit=100)
+
+    # Each kind below times one request (or a list of them) for route r and
+    # says whether the answer was right (only look-ups can be wrong here).
+    def slash8(r):  # the /8 holding r: the block a filtered page walks
+        return r["prefix"].split(".")[0] + ".0.0.0/8"
+
+    def exact(r):  # the prefix itself, all peers and views
+        dt, ans = api.timed("/api/v1/rib", prefix=r["prefix"], match="exact")
+        return dt, any(x["prefix"] == r["prefix"] for x in ans["routes"])
+
+    def longest(r):
+        # the API has no longest-match mode: a client takes the most specific
+        # of the covering routes (match=shorter, all peers: a few dozen at most)
+        dt, ans = api.timed("/api/v1/rib", prefix=random_host(rng, r["prefix"]), match="shorter")
+        best = max((ipaddress.ip_network(x["prefix"]).prefixlen for x in ans["routes"]), default=-1)
+        return dt, best >= ipaddress.ip_network(r["prefix"]).prefixlen and ans["next"] is None
+
+    def page_longer(r):  # page 1 of router+peer+view+/8
+        return api.timed("/api/v1/rib", prefix=slash8(r), match="longer", **flt)[0], True
+
+    def page_next(r):
+        # pages 2..5 of the same, each by the previous page's cursor
+        ans, dts = api.get("/api/v1/rib", prefix=slash8(r), match="longer", **flt), []
+        for _ in range(4):
+            if not ans["next"]:
+                break
+            dt, ans = api.timed("/api/v1/rib", prefix=slash8(r), match="longer", cursor=ans["next"], **flt)
+            dts.append(dt)
+        return dts, True
+
+    def page_as_path(r):  # page 1 of router+peer+view, origin AS of r
+        path = r.get("as_path") or []
+        if not path or not isinstance(path[-1], int):
+            return None, True
+        return api.timed("/api/v1/rib", as_path=f"{path[-1]}$", **flt)[0], True
+
+    def page_community(r):  # page 1 of router+peer+view, one of r's communities
+        if not r.get("communities"):
+            return None, True
+        return api.timed("/api/v1/rib", community=rng.choice(r["communities"]), **flt)[0], True
+
+    out = {"api_wrong_answers": 0}
+    # each kind over the sampled routes, for at most API_BUDGET_S once 20 are timed
+    for fn in (exact, longest, page_longer, page_next, page_as_path, page_community):
+        times, t_kind = [], time.monotonic()
+        for r in routes:
+            dt, right = fn(r)
+            out["api_wrong_answers"] += not right
+            times += dt if isinstance(dt, list) else [] if dt is None else [dt]
+            if len(times) >= 20 and time.monotonic() - t_kind > API_BUDGET_S:
+                break
+        out.update(latency_stats(f"api_{fn.__name__}", times))
+    out.update(api_router=router, api_peer=peer, api_view=view, api_at=T)
+    # the whole peer as of T, 10000 routes a page (the API's largest)
+    pages, cursor, count, t_start = [], None, 0, time.perf_counter()
+    while True:
+        dt, ans = api.timed("/api/v1/rib", at=T, router=router, peer=peer, limit=10000,
+                            **({"cursor": cursor} if cursor else {}))
+        pages.append(dt)
+        count += len(ans["routes"])
+        cursor = ans["next"]
+        if not cursor:
+            break
+    out["api_asof_peer_total_s"] = time.perf_counter() - t_start
+    out["api_asof_peer_routes"] = count
+    out["api_asof_peer_routes_expected"] = meta["routes_after_load"] // meta["peers"]
+    out["api_asof_peer_live_routes"] = next(
+        (sum(v for v in p["prefixes"].values()) for p in api.get("/api/v1/peers", router=router)["peers"]
+         if p["address"] == peer), None)
+    out.update(latency_stats("api_asof_page10k", pages))
+    if out["api_wrong_answers"] or count != out["api_asof_peer_routes_expected"]:
+        raise RuntimeError(f"API answers wrong: {out['api_wrong_answers']} look-ups, "
+                           f"{count} routes as of T ({out['api_asof_peer_routes_expected']} expected)")
+    # and its first page of 100, as a browser asks for it
+    out.update(latency_stats("api_asof_page100", [
+        api.timed("/api/v1/rib", at=T, router=router, peer=peer, limit=100)[0] for _ in range(min(n, 50))]))
+    return out
+
+
+class AlertProbe:
+    """Scenario f. A second BMP feed, router FW, whose peer PROBE_PEER is the
+    site's VPN instance, and an SSE listener on /api/v1/events. Until
+    finish(), it repeatedly sends a Peer Down for the VPN peer (at a random
+    phase of the 1 s rules tick) and waits for the vpn-session-down alert to
+    fire, then a Peer Up with its route and End-of-RIB and waits for the
+    alert to resolve. A latency is from the sendall() of the message to the
+    SSE event's arrival."""
+
+    RULE = "vpn-session-down"
+
+    def __init__(self, bport, hport):
+        self.alerts = []  # (monotonic arrival, event data)
+        self.cv = threading.Condition()
+        self.samples = []  # (kind, t sent, latency or None when none came)
+        self.stopping = False
+        self.sse = http.client.HTTPConnection("127.0.0.1", hport, timeout=300)
+        self.sse.request("GET", "/api/v1/events")
+        self.resp = self.sse.getresponse()
+        threading.Thread(target=self._listen, daemon=True).start()
+        self.hdr = bw.peer_header(PROBE_PEER, PROBE_ASN, bgp_id=PROBE_PEER)
+        self.bmp = socket.create_connection(("127.0.0.1", bport))
+        self.bmp.sendall(bw.initiation(PROBE_ROUTER) + self._up())
+        # the rules decide once the router's table is in (End-of-RIB) and the
+        # site's initial sync is over: wait until the alert list holds no probe alert
+        time.sleep(2.5)
+        self.thread = threading.Thread(target=self._cycle, daemon=True)
+        self.thread.start()
+
+    def _up(self):
+        """Peer Up for the VPN peer, its route, End-of-RIB."""
+        upd = bw.update(announce=[PROBE_PREFIX], path_attrs=bw.attrs(as_path=(PROBE_ASN,), next_hop=PROBE_PEER))
+        return (bw.peer_up(self.hdr, "10.17.11.1", 65020, PROBE_ASN, PROBE_PEER) +
+                bw.route_monitoring(self.hdr, upd) + bw.end_of_rib(self.hdr))
+
+    def _listen(self):
+        """Reads the SSE stream; keeps the probe rule's alert events."""
+        event = None
+        try:
+            while True:
+                line = self.resp.readline()
+                if not line:
+                    break
+                line = line.decode(errors="replace").rstrip("\r\n")
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:") and event == "alert":
+                    t = time.monotonic()
+                    try:
+                        d = json.loads(line[5:])
+                    except ValueError:
+                        continue
+                    if d.get("rule") == self.RULE and d.get("peer") == PROBE_PEER:
+                        with self.cv:
+                            self.alerts.append((t, d))
+                            self.cv.notify_all()
+                elif not line:
+                    event = None
+        except (OSError, http.client.HTTPException, ValueError, AttributeError):
+            pass  # closed by close(): http.client then has no socket left
+
+    def _wait_state(self, state, after, timeout=10):
+        """Arrival time of the first probe alert event in `state` after `after`, or None."""
+        end = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                for t, d in self.alerts:
+                    if t >= after and d.get("state") == state:
+                        return t
+                left = end - time.monotonic()
+                if left <= 0 or self.stopping:
+                    return None
+                self.cv.wait(min(left, 0.2))
+
+    def _cycle(self):
+        """Peer Down -> firing, Peer Up -> resolved, at random phases."""
+        rng = random.Random()  # unseeded: each run probes other phases of the tick
+        while not self.stopping:
+            for kind, data, state in (("down", bw.peer_down(self.hdr), "firing"), ("up", self._up(), "resolved")):
+                time.sleep(rng.uniform(0.2, 1.2))
+                if self.stopping:
+                    return
+                t = time.monotonic()
+                self.bmp.sendall(data)
+                got = self._wait_state(state, t)
+                if got is None and self.stopping:
+                    return  # cut short by finish(): not a sample
+                self.samples.append((kind, t, None if got is None else got - t))
+                if got is None:
+                    return  # no decision within 10 s: counted as missing, stop probing
+
+    def finish(self, t_from=None, t_to=None):
+        """Stop probing; latencies of the cycles sent in [t_from, t_to] (all by default)."""
+        self.stopping = True
+        with self.cv:
+            self.cv.notify_all()
+        self.thread.join(30)
+        out = {}
+        for kind, name in (("down", "alert_fire"), ("up", "alert_resolve")):
+            sel = [s for s in self.samples if s[0] == kind and (t_from is None or t_from <= s[1] <= t_to)]
+            lat = [s[2] for s in sel if s[2] is not None]
+            out.update(latency_stats(name, lat))
+            out[f"{name}_samples_ms"] = [round(x * 1000, 1) for x in lat]
+            out[f"{name}_missing"] = sum(1 for s in sel if s[2] is None)
+        return out
+
+    def close(self):
+        """Close both connections (idempotent)."""
+        self.stopping = True
+        for c in (self.bmp, self.sse):
+            try:
+                c.close()
+            except OSError:
+                pass
 
 
 def churn_bounded(achieved, backlog_slope, rate):
@@ -659,7 +974,7 @@ def wait_idle(pid, idle=0.3):
 # ------------------------------------------------------------------ streams
 
 def stream_for(sc, seed, cache):
-    churn = sc.get("rate", 0) * sc.get("secs", 0)
+    churn = sc.get("churn", sc.get("rate", 0) * sc.get("secs", 0))
     with open(os.path.join(HERE, "bmpgen.c"), "rb") as f:
         gen = hashlib.sha1(f.read()).hexdigest()[:8]
     name = f"p{sc['peers']}-v4_{sc['v4']}-v6_{sc['v6']}-churn{churn}-seed{seed}-{gen}"
@@ -802,6 +1117,42 @@ def table_rows(key, sc, meta, pw, pm):
             None if pw.get("resend_messages_counted") is None else
             f"{pw['resend_messages_counted']:.0f} ({pw.get('resend_messages_expected', 0):.0f})", r=False)
         row("peak RSS", pw.get("peak_rss_bytes"), pm.get("peak_rss_bytes"), "B")
+    elif key == "e":
+        def lat(name, k, target=None):
+            p50, p99 = pw.get(f"api_{k}_p50_ms"), pw.get(f"api_{k}_p99_ms")
+            row(name, None if p99 is None else f"{p50:.1f} / {p99:.1f} ms (n={pw.get(f'api_{k}_n', 0):.0f})",
+                target=f"p99 <= {target} ms" if target else "", ok=None if target is None or p99 is None else p99 <= target,
+                r=False)
+        row("load: history committed", pw.get("history_committed_s"), unit="s", r=False)
+        row("request kind: p50 / p99", "", r=False)
+        lat("  exact look-up (all peers)", "exact", TARGETS["lookup_p99_ms"])
+        lat("  longest match (/32, match=shorter)", "longest", TARGETS["lookup_p99_ms"])
+        lat("  page of 100: router+peer+view+/8 longer", "page_longer", TARGETS["page_ms"])
+        lat("  the same, pages 2-5 by cursor", "page_next", TARGETS["page_ms"])
+        lat("  page of 100: ... + as_path=ORIGIN$", "page_as_path", TARGETS["page_ms"])
+        lat("  page of 100: ... + community=A:B", "page_community", TARGETS["page_ms"])
+        lat("  as of T, one peer, first page of 100", "asof_page100", TARGETS["asof_peer_ms"])
+        lat("  as of T, one peer, pages of 10000", "asof_page10k")
+        tot = pw.get("api_asof_peer_total_s")
+        row("as of T, one peer, whole (all pages)", tot, unit="s", target=f"<= {TARGETS['asof_peer_ms']} ms",
+            ok=None if tot is None else tot * 1000 <= TARGETS["asof_peer_ms"], r=False)
+        row("  routes as of T (expected) / live now",
+            None if pw.get("api_asof_peer_routes") is None else
+            f"{pw['api_asof_peer_routes']:.0f} ({pw.get('api_asof_peer_routes_expected', 0):.0f}) / "
+            f"{pw.get('api_asof_peer_live_routes') or 0:.0f}", r=False)
+        row("wrong answers (exact/longest)", pw.get("api_wrong_answers"), target="0",
+            ok=None if pw.get("api_wrong_answers") is None else pw["api_wrong_answers"] == 0, r=False)
+    elif key == "f":
+        row("churn achieved by the sender", pw.get("churn_achieved_rate"), unit="/s", r=False)
+        row("no backlog growth", pw.get("churn_bounded"), r=False)
+        for name, k in (("Peer Down -> alert firing (SSE)", "alert_fire"),
+                        ("Peer Up -> alert resolved (SSE)", "alert_resolve")):
+            p50, p99 = pw.get(f"{k}_p50_ms"), pw.get(f"{k}_p99_ms")
+            row(name + ": p50 / p99 / max", None if p99 is None else
+                f"{p50:.0f} / {p99:.0f} / {pw.get(f'{k}_max_ms'):.0f} ms (n={pw.get(f'{k}_n', 0):.0f}, "
+                f"none within 10 s: {pw.get(f'{k}_missing', 0):.0f})",
+                target=f"p99 <= {TARGETS['alert_p99_ms']} ms" if k == "alert_fire" else "",
+                ok=None if p99 is None or k != "alert_fire" else p99 <= TARGETS["alert_p99_ms"], r=False)
     return rows
 
 
@@ -849,7 +1200,7 @@ def main():
     ap = argparse.ArgumentParser(description="pathwatch benchmark (see bench/README.md)")
     ap.add_argument("--size", choices=("small", "full"), default="small")
     ap.add_argument("--runs", type=int, default=None, help="runs per scenario (default: 1 small, 3 full)")
-    ap.add_argument("--scenarios", default="a,b,c,d", help="subset, e.g. a,d")
+    ap.add_argument("--scenarios", default="a,b,c,d,e,f", help="subset, e.g. a,d")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-pmbmpd", action="store_true", help="skip the pmbmpd comparison")
     ap.add_argument("--cache", default=os.environ.get("BENCH_CACHE", f"/tmp/pathwatch-bench-{os.getuid()}"),
@@ -869,10 +1220,6 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     out = {"started": started.isoformat(timespec="seconds"), "size": a.size, "runs": runs, "seed": a.seed,
            "machine": machine_info(), "targets": TARGETS,
-           "not_measured": ["alert-decision latency (from the BMP message that changes a rule's outcome "
-                            "to the alert transition): not measured yet",
-                            "API on a 4M-route RIB (exact/longest-match look-up p99, a filtered page of 100, "
-                            "RIB as of a past time for one peer): not measured yet"],
            "scenarios": {}}
     streams = {}
     for k in keys:
@@ -887,7 +1234,7 @@ def main():
                 path, meta = streams[k]
                 entry = {}
                 for name, fn in (("pathwatch", run_pathwatch), ("pmbmpd", run_pmbmpd)):
-                    if name == "pmbmpd" and not use_pm:
+                    if name == "pmbmpd" and (not use_pm or k in PATHWATCH_ONLY):
                         continue
                     log(f"run {run + 1}/{runs}  scenario {k}  {name}")
                     t = time.monotonic()
@@ -915,7 +1262,6 @@ def main():
         print_table(f"({k}) {s['title']}", rows)
         for e in errors:
             print(f"  error: {e}")
-    print("\nNot measured yet: alert-decision latency; the API on a 4M-route RIB.")
     os.makedirs(a.results, exist_ok=True)
     name = os.path.join(a.results, started.strftime("%Y%m%dT%H%M%SZ") + f"-{a.size}.json")
     with open(name, "w") as f:

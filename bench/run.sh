@@ -1,5 +1,5 @@
 #!/bin/sh
-# pathwatch benchmark: bench/run.sh [--size small|full] [--runs N] [--scenarios a,b,c,d] [--no-pmbmpd]
+# pathwatch benchmark: bench/run.sh [--size small|full] [--runs N] [--scenarios a,b,c,d,e,f] [--no-pmbmpd]
 # Builds pathwatch (ninja -C build), the stream generator and the sender
 # (cc -O2), then runs bench/bench.py: a table on stdout, the details in
 # bench/results/<timestamp>-<size>.json. See bench/README.md.
