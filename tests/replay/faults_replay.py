@@ -184,7 +184,7 @@ def test_database_replaced_while_running(tmp):
         wait_for(lambda: d.get("/api/v1/status")["store_ok"] is False, 20, "the store stops committing, loudly")
         log = open(d.log_path, errors="replace").read()
         check("replaced by another file" in log, "the log says the file was replaced", log[-1500:])
-        check(d.get("/api/v1/status")["routes"] == 10000, "the live RIB keeps ingesting")
+        wait_for(lambda: d.get("/api/v1/status")["routes"] == 10000, 30, "the live RIB keeps ingesting")
         os.replace(db + ".kept", db)                # the file is put back
         wait_for(lambda: d.get("/api/v1/status")["store_ok"] and d.get("/api/v1/status")["store_pending"] == 0, 30,
                  "commits resume into the real file")
