@@ -667,6 +667,15 @@ static json_t *path_json(struct alerts *a, const struct site *s, const char *kin
 	return j;
 }
 
+bool alerts_watches(const struct alerts *a, const char *router)
+{
+	for (size_t si = 0; si < a->n_sites; si++)
+		for (size_t i = 0; i < a->sites[si].n_routers; i++)
+			if (!strcmp(a->sites[si].routers[i], router))
+				return true;
+	return false;
+}
+
 void alerts_tick(struct alerts *a, int64_t now)
 {
 	findings_clear(&a->f);

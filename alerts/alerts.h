@@ -52,6 +52,9 @@ typedef void (*alerts_listener_fn)(void *ctx, const char *event, json_t *data);
 void alerts_set_listener(struct alerts *a, alerts_listener_fn fn, void *ctx);
 /* Evaluates every site and moves alerts along their lifecycle. */
 void alerts_tick(struct alerts *a, int64_t now_us);
+/* True when a site names this router: a change on it can change a rule's
+ * outcome, so the loop runs alerts_tick soon rather than at the next second. */
+bool alerts_watches(const struct alerts *a, const char *router);
 /* The last /api/v1/sites answer (new reference; any thread). */
 json_t *alerts_sites_json(struct alerts *a);
 

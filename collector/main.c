@@ -318,6 +318,7 @@ struct daemon {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t rules_timer;
+	uv_timer_t rules_soon; /* one-shot: a site's router changed */
 	struct feed_server *feeds;
 	struct rib *rib;
 	struct alerts *alerts;
@@ -432,6 +433,25 @@ static void on_reload(uv_signal_t *h, int signum)
 		PW_WARN("msg=\"changed settings that take effect only at the next restart\" keys=%s", restart);
 }
 
+/* A change on a router a site names: the rules run within RULES_SOON_MS
+ * (at most that often under churn) instead of waiting for the next tick. */
+enum { RULES_SOON_MS = 10 };
+
+static void rules_soon_cb(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	alerts_tick(d->alerts, pw_wall_us());
+}
+
+static void rib_to_rules(void *ctx, const struct rib_event *ev)
+{
+	struct daemon *d = ctx;
+	if (ev->kind == RIB_EV_ATTRSET || !ev->router || uv_is_active((uv_handle_t *)&d->rules_soon))
+		return;
+	if (alerts_watches(d->alerts, ev->router->name))
+		uv_timer_start(&d->rules_soon, rules_soon_cb, RULES_SOON_MS, 0);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
@@ -440,6 +460,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	sse_hub_close(d->sse); /* ends the live streams so the HTTP server can stop */
 	uv_timer_stop(&d->rules_timer);
 	uv_close((uv_handle_t *)&d->rules_timer, NULL);
+	uv_timer_stop(&d->rules_soon);
+	uv_close((uv_handle_t *)&d->rules_soon, NULL);
 	feed_server_stop(d->feeds);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -524,6 +546,9 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 	uv_timer_init(&d.loop, &d.rules_timer);
 	d.rules_timer.data = &d;
 	uv_timer_start(&d.rules_timer, rules_cb, 0, RULES_TICK_MS);
+	uv_timer_init(&d.loop, &d.rules_soon);
+	d.rules_soon.data = &d;
+	rib_subscribe(rib, rib_to_rules, &d);
 	d.feeds = feed_server_start(&d.loop, rib, st, cfg->bmp_listen, cfg->max_message_bytes, err, sizeof err);
 	struct feed_policy fp = feed_policy_of(cfg);
 	if (d.feeds)
@@ -539,6 +564,7 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 		PW_ERR("msg=\"cannot start\" error=\"%s\"", err);
 		loopcall_close(d.lc);
 		uv_close((uv_handle_t *)&d.rules_timer, NULL);
+		uv_close((uv_handle_t *)&d.rules_soon, NULL);
 		feed_server_stop(d.feeds);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		feed_server_free(d.feeds);
