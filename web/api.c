@@ -152,7 +152,7 @@ static enum MHD_Result series_reply(struct MHD_Connection *c, const struct web_c
 		return bad_request(c, &q);
 	WEB_READER(c, ctx, db);
 	struct series_query sq = { .router = q.str[QS_ROUTER], .peer = q.str[QS_PEER], .view = q.view, .points = q.points };
-	api_time_range(&q, &sq.from_us, &sq.to_us);
+	qs_time_range(&q, &sq.from_us, &sq.to_us);
 	json_t *j = fn(db, &sq, err_, sizeof err_);
 	return j ? web_reply_json(c, MHD_HTTP_OK, j) : store_error(c, err_);
 }

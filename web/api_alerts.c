@@ -99,7 +99,7 @@ enum MHD_Result api_best_paths(struct MHD_Connection *c, const struct web_ctx *c
 	if (q.present & QS_BIT(QS_PREFIX))
 		pw_prefix_format(&q.prefix, pf, sizeof pf);
 	int64_t from, to;
-	api_time_range(&q, &from, &to);
+	qs_time_range(&q, &from, &to);
 	WEB_READER(c, ctx, db);
 	return reply(c,
 		     alerts_q_best_paths(db, q.present & QS_BIT(QS_PREFIX) ? pf : NULL, q.str[QS_SITE], from, to, err_,

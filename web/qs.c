@@ -182,7 +182,7 @@ bool qs_path_id(const char *url, const char *prefix, const char *suffix, int64_t
 	return true;
 }
 
-void api_time_range(const struct qs *q, int64_t *from_us, int64_t *to_us)
+void qs_time_range(const struct qs *q, int64_t *from_us, int64_t *to_us)
 {
 	*to_us = q->present & QS_BIT(QS_TO) ? q->to : pw_wall_us();
 	*from_us = q->present & QS_BIT(QS_FROM) ? q->from : *to_us - 3600 * (int64_t)1000000;

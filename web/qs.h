@@ -38,7 +38,7 @@ struct qs {
  * bad_param/why set. */
 int qs_parse(struct MHD_Connection *c, uint32_t allowed, struct qs *q);
 /* A plot's time range from `from`/`to`: by default the hour up to now. */
-void api_time_range(const struct qs *q, int64_t *from_us, int64_t *to_us);
+void qs_time_range(const struct qs *q, int64_t *from_us, int64_t *to_us);
 
 /* The same in steps, for parameters that do not come from a connection
  * (the fuzz target): qs_begin, qs_add per key (value NULL when the key came
