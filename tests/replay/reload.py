@@ -123,6 +123,8 @@ def test_sighup(tmp):
         write(base + "collector:\n  bmp_alow: []\nsites:\n" + site("site-three", "r1"))
         d.proc.send_signal(signal.SIGHUP)
         wait_for(lambda: log_has(d, "configuration reload rejected"), 10, "the rejected reload is not logged")
+        # the lines naming each error follow the rejection line
+        wait_for(lambda: log_has(d, f"{cfg}:4:"), 10, "the error line is not logged")
         log = d.log_text()
         check(f"{cfg}:4: collector: unknown key" in log and "bmp_alow" in log,
               "the rejected reload does not say which line", log[-1500:])
@@ -138,8 +140,8 @@ def test_sighup(tmp):
         wait_for(lambda: log_has(d, 'msg="configuration reloaded"', 2), 10, "the second reload is not logged")
         check(post(d, "/api/v1/receivers/pager/test") == 404, "a removed receiver still answers")
         wait_for(lambda: [s["name"] for s in d.get("/api/v1/sites")["sites"]] == ["site-one"], 10, "site-two stays")
-        check("take effect only at the next restart" in d.log_text() and "keys=http_rate_limit" in d.log_text(),
-              "a restart-only change is not reported")
+        wait_for(lambda: "take effect only at the next restart" in d.log_text() and "keys=http_rate_limit" in d.log_text(),
+                 10, "a restart-only change is not reported")
         check(still_open(r1), "r1 was dropped by the second reload")
         r1.close()
         r3.close()
