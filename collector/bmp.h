@@ -39,6 +39,8 @@ enum bmp_view {
 	BMP_VIEWS = 5,
 };
 const char *bmp_view_name(enum bmp_view v);
+/* A per-peer header's peer type (RFC 7854, 9069) as the API names it. */
+const char *bmp_peer_type_name(int t);
 int bmp_view_parse(const char *s, enum bmp_view *v);
 const char *bmp_msg_type_name(uint8_t type);
 

@@ -26,6 +26,12 @@ static const char *const view_names[BMP_VIEWS] = { "pre-policy", "post-policy", 
 
 const char *bmp_view_name(enum bmp_view v) { return v < BMP_VIEWS ? view_names[v] : "unknown"; }
 
+const char *bmp_peer_type_name(int t)
+{
+	static const char *const names[] = { "global", "rd-instance", "local-instance", "loc-rib" };
+	return t >= 0 && t <= 3 ? names[t] : "unknown";
+}
+
 int bmp_view_parse(const char *s, enum bmp_view *v)
 {
 	for (int i = 0; i < BMP_VIEWS; i++)

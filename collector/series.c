@@ -220,7 +220,6 @@ static int peer_view_points(sqlite3_stmt *before, sqlite3_stmt *range, int64_t i
 
 json_t *series_q_prefixes(sqlite3 *db, const struct series_query *q, char *err, size_t n)
 {
-	static const char *const peer_types[] = { "global", "rd-instance", "local-instance", "loc-rib" };
 	sqlite3_stmt *peers = NULL, *before = NULL, *range = NULL;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT p.id, ro.name, p.address, p.peer_type, p.asn FROM peers p JOIN routers ro ON ro.id = p.router_id"
@@ -260,7 +259,7 @@ json_t *series_q_prefixes(sqlite3 *db, const struct series_query *q, char *err, 
 			json_array_append_new(
 				arr, json_pack("{s:s,s:s,s:s,s:I,s:s,s:o}", "router", (const char *)sqlite3_column_text(peers, 1),
 					       "peer", (const char *)sqlite3_column_text(peers, 2), "peer_type",
-					       pt >= 0 && pt <= 3 ? peer_types[pt] : "unknown", "asn",
+					       bmp_peer_type_name(pt), "asn",
 					       (json_int_t)sqlite3_column_int64(peers, 4), "view",
 					       bmp_view_name((enum bmp_view)v), "points", points));
 		}

@@ -413,7 +413,6 @@ json_t *store_q_routers(sqlite3 *db, char *err, size_t n)
 json_t *store_q_peers(sqlite3 *db, const char *router, char *err, size_t n)
 {
 	sqlite3_stmt *st;
-	static const char *const peer_types[] = { "global", "rd-instance", "local-instance", "loc-rib" };
 	if (sqlite3_prepare_v2(db,
 			       "SELECT ro.name, p.address, p.asn, p.state, p.bgp_id, p.peer_type, p.rd, p.local_asn,"
 			       " p.up_since, p.down_since, p.down_reason, p.session_info, p.stats,"
@@ -435,7 +434,7 @@ json_t *store_q_peers(sqlite3 *db, const char *router, char *err, size_t n)
 		json_object_set_new(o, "asn", json_integer(sqlite3_column_int64(st, 2)));
 		json_object_set_new(o, "state", json_string((const char *)sqlite3_column_text(st, 3)));
 		json_object_set_new(o, "bgp_id", json_string((const char *)sqlite3_column_text(st, 4)));
-		json_object_set_new(o, "peer_type", json_string(pt >= 0 && pt <= 3 ? peer_types[pt] : "unknown"));
+		json_object_set_new(o, "peer_type", json_string(bmp_peer_type_name(pt)));
 		json_object_set_new(o, "rd", json_integer(sqlite3_column_int64(st, 6)));
 		json_object_set_new(o, "local_asn", json_integer(sqlite3_column_int64(st, 7)));
 		time_json(o, "up_since", st, 8);

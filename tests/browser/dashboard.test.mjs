@@ -20,32 +20,8 @@ const BINARY = path.resolve(process.argv[2] || process.env.PATHWATCH || path.joi
 const FIX = path.join(top, 'tests/fixtures/bmp');
 const TOKEN = 'test-token';
 const TZ = 'America/New_York';   // not the machine's zone: local time and UTC must differ
-const SITE = `
-collector:
-  series_interval: 1s
-api:
-  token: ${TOKEN}
-sites:
-  - name: lab
-    routers: [CE1, CE2, FW]
-    expressroute:
-      primary:   { router: CE1, peer: 192.168.11.18 }
-      secondary: { router: CE2, peer: 192.168.11.22 }
-    er_paths:
-      - { router: FW, peer: 192.168.11.0, link: primary }
-      - { router: FW, peer: 192.168.11.2, link: secondary }
-    vpn:
-      - { name: instance0, router: FW, peer: 10.17.11.76 }
-      - { name: instance1, router: FW, peer: 10.17.11.77 }
-    onprem_prefixes: [10.1.11.0/25]
-    azure_prefixes: [10.17.11.0/25, 10.17.11.128/26]
-    asns: { msee: 12076, vpn_gateway: 65515, onprem: 65020 }
-    er_local_pref: 150
-    initial_sync_timeout: 3s
-    failover_time: 2s
-    rules:
-      default: { for: 1s, hold: 2s }
-`;
+// the lab site of tests/replay/rules_replay.py (token TOKEN), plots sampled every second
+const SITE = 'collector:\n  series_interval: 1s\n' + fs.readFileSync(path.join(top, 'tests/fixtures/lab-site.yaml'), 'utf8');
 const GEN = { name: 'GEN', peer: '198.51.100.1', asn: 64999, count: 2000 };
 const genPrefix = (i) => `100.${64 + (i >> 8)}.${i & 255}.0/24`;
 const WITHDRAWN = genPrefix(5);   // 100.64.5.0/24

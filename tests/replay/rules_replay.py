@@ -21,30 +21,8 @@ from pwtest import Daemon, Failure, check, run_tests, wait_for
 
 PW, FIX = sys.argv[1], sys.argv[2]
 TOKEN = "test-token"
-SITE = """
-api:
-  token: %s
-sites:
-  - name: lab
-    routers: [CE1, CE2, FW]
-    expressroute:
-      primary:   { router: CE1, peer: 192.168.11.18 }
-      secondary: { router: CE2, peer: 192.168.11.22 }
-    er_paths:
-      - { router: FW, peer: 192.168.11.0, link: primary }
-      - { router: FW, peer: 192.168.11.2, link: secondary }
-    vpn:
-      - { name: instance0, router: FW, peer: 10.17.11.76 }
-      - { name: instance1, router: FW, peer: 10.17.11.77 }
-    onprem_prefixes: [10.1.11.0/25]
-    azure_prefixes: [10.17.11.0/25, 10.17.11.128/26]
-    asns: { msee: 12076, vpn_gateway: 65515, onprem: 65020 }
-    er_local_pref: 150
-    initial_sync_timeout: 3s
-    failover_time: 2s
-    rules:
-      default: { for: 1s, hold: 2s }
-""" % TOKEN
+# the lab site (its token is TOKEN), shared with the browser test
+SITE = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "lab-site.yaml")).read()
 
 
 def capture(name):
