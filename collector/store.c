@@ -53,7 +53,8 @@ struct store_op {
 			uint32_t route_id, peer_id, path_id;
 			uint8_t view, action, reason;
 			bool new_key;
-			uint8_t key[PW_PREFIX_KEY_LEN];
+			uint8_t key[PW_PREFIX_KEY_LEN]; /* zero-padded: memcmp over all of it orders as SQLite does */
+			uint8_t key_len;
 			uint64_t attr_id;
 			int64_t time, router_time, since;
 		} route;
@@ -111,6 +112,21 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t n)
 	return 0;
 }
 
+/* pw_key_v4_compact(key) for migration 006: an 18-byte IPv4 key (afi |
+ * 16 address bytes | length) to its 6-byte form; anything else unchanged. */
+static void key_v4_compact(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const uint8_t *k = sqlite3_value_blob(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	if (k && n == 18 && k[0] == PW_AFI_IPV4) {
+		uint8_t c[PW_PREFIX_KEY_LEN_V4] = { k[0], k[1], k[2], k[3], k[4], k[17] };
+		sqlite3_result_blob(ctx, c, sizeof c, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_result_value(ctx, argv[0]);
+	}
+}
+
 static int migrate(sqlite3 *db, char *err, size_t n)
 {
 	sqlite3_stmt *st;
@@ -120,6 +136,11 @@ static int migrate(sqlite3 *db, char *err, size_t n)
 	sqlite3_finalize(st);
 	for (const struct pw_embedded *m = pw_schema_migrations; m->name; m++)
 		known++;
+	if (sqlite3_create_function(db, "pw_key_v4_compact", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, key_v4_compact,
+				    NULL, NULL) != SQLITE_OK) {
+		snprintf(err, n, "cannot register a migration function: %s", sqlite3_errmsg(db));
+		return -1;
+	}
 	if (version > known) {
 		snprintf(err, n, "database schema version %d is newer than this pathwatch knows (%d)", version, known);
 		return -1;
@@ -451,7 +472,7 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 		op.route.action = (uint8_t)c->action;
 		op.route.reason = (uint8_t)c->reason;
 		op.route.new_key = c->new_key;
-		pw_prefix_key(&c->prefix, op.route.key);
+		op.route.key_len = (uint8_t)pw_prefix_key(&c->prefix, op.route.key);
 		op.route.attr_id = c->attrs ? c->attrs->id : 0;
 		op.route.time = c->time_us;
 		op.route.router_time = c->router_time_us;
@@ -759,7 +780,7 @@ static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 		sqlite3_bind_int64(s, 1, op->route.route_id);
 		sqlite3_bind_int64(s, 2, op->route.peer_id);
 		sqlite3_bind_int(s, 3, op->route.view);
-		sqlite3_bind_blob(s, 4, op->route.key, PW_PREFIX_KEY_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 4, op->route.key, op->route.key_len, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 5, op->route.path_id);
 		if (op->route.attr_id)
 			sqlite3_bind_int64(s, 6, (int64_t)op->route.attr_id);

@@ -42,6 +42,7 @@ struct bind {
 	int64_t i;
 	const char *t;
 	uint8_t blob[PW_PREFIX_KEY_LEN];
+	size_t blob_len;
 };
 
 struct sql {
@@ -60,11 +61,12 @@ static void sql_add(struct sql *q, const char *text)
 }
 static void bind_int(struct sql *q, int64_t v) { pw_require(q->nb < 160); q->b[q->nb].type = B_INT; q->b[q->nb++].i = v; }
 static void bind_txt(struct sql *q, const char *t) { pw_require(q->nb < 160); q->b[q->nb].type = B_TEXT; q->b[q->nb++].t = t; }
-static void bind_key(struct sql *q, const uint8_t *k)
+static void bind_key(struct sql *q, const uint8_t *k, size_t len)
 {
-	pw_require(q->nb < 160);
+	pw_require(q->nb < 160 && len <= PW_PREFIX_KEY_LEN);
 	q->b[q->nb].type = B_BLOB;
-	memcpy(q->b[q->nb++].blob, k, PW_PREFIX_KEY_LEN);
+	q->b[q->nb].blob_len = len;
+	memcpy(q->b[q->nb++].blob, k, len);
 }
 
 static sqlite3_stmt *sql_prepare(sqlite3 *db, struct sql *q, char *err, size_t n)
@@ -81,7 +83,7 @@ static sqlite3_stmt *sql_prepare(sqlite3 *db, struct sql *q, char *err, size_t n
 		else if (b->type == B_TEXT)
 			sqlite3_bind_text(st, i + 1, b->t, -1, SQLITE_STATIC);
 		else
-			sqlite3_bind_blob(st, i + 1, b->blob, PW_PREFIX_KEY_LEN, SQLITE_STATIC);
+			sqlite3_bind_blob(st, i + 1, b->blob, (int)b->blob_len, SQLITE_STATIC);
 	}
 	return st;
 }
@@ -106,16 +108,13 @@ static void add_filter(struct sql *q, const struct store_route_filter *f)
 	uint8_t key[PW_PREFIX_KEY_LEN];
 	switch (f->match) {
 	case STORE_MATCH_EXACT:
-		pw_prefix_key(&f->prefix, key);
 		sql_add(q, " AND r.prefix = ?");
-		bind_key(q, key);
+		bind_key(q, key, pw_prefix_key(&f->prefix, key));
 		break;
 	case STORE_MATCH_LONGER: /* the prefix and every more-specific */
-		pw_prefix_key(&f->prefix, key);
 		sql_add(q, " AND r.prefix BETWEEN ? AND ?");
-		bind_key(q, key);
-		pw_prefix_key_last(&f->prefix, key);
-		bind_key(q, key);
+		bind_key(q, key, pw_prefix_key(&f->prefix, key));
+		bind_key(q, key, pw_prefix_key_last(&f->prefix, key));
 		break;
 	case STORE_MATCH_SHORTER: /* the prefix and every less-specific */
 		sql_add(q, " AND r.prefix IN (");
@@ -123,9 +122,8 @@ static void add_filter(struct sql *q, const struct store_route_filter *f)
 			struct pw_prefix p = f->prefix;
 			p.len = (uint8_t)l;
 			pw_prefix_mask(&p);
-			pw_prefix_key(&p, key);
 			sql_add(q, l ? ",?" : "?");
-			bind_key(q, key);
+			bind_key(q, key, pw_prefix_key(&p, key));
 		}
 		sql_add(q, ")");
 		break;
@@ -188,27 +186,30 @@ static int hex_digit(char c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-int store_rib_cursor_parse(const char *c, uint8_t key[PW_PREFIX_KEY_LEN], int64_t *id)
+int store_rib_cursor_parse(const char *c, uint8_t key[PW_PREFIX_KEY_LEN], size_t *klen, int64_t *id)
 {
-	if (strlen(c) < 2 * PW_PREFIX_KEY_LEN + 2 || c[2 * PW_PREFIX_KEY_LEN] != '.')
+	const char *dot = strchr(c, '.');
+	size_t len = dot ? (size_t)(dot - c) / 2 : 0;
+	if (!dot || (size_t)(dot - c) != 2 * len || (len != PW_PREFIX_KEY_LEN_V4 && len != PW_PREFIX_KEY_LEN))
 		return -1;
-	for (int i = 0; i < PW_PREFIX_KEY_LEN; i++) {
+	for (size_t i = 0; i < len; i++) {
 		int hi = hex_digit(c[2 * i]), lo = hex_digit(c[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		key[i] = (uint8_t)(hi << 4 | lo);
 	}
-	const char *d = c + 2 * PW_PREFIX_KEY_LEN + 1;
+	*klen = len;
+	const char *d = dot + 1;
 	if (strspn(d, "0123456789") != strlen(d) || (d[0] == '0' && d[1]) || strlen(d) > 18)
 		return -1; /* digits as written by store_rib_cursor_format, below 10^18 */
 	*id = strtoll(d, NULL, 10);
 	return 0;
 }
 
-void store_rib_cursor_format(const uint8_t key[PW_PREFIX_KEY_LEN], int64_t id, char *buf, size_t n)
+void store_rib_cursor_format(const uint8_t *key, size_t klen, int64_t id, char *buf, size_t n)
 {
 	size_t k = 0;
-	for (int i = 0; i < PW_PREFIX_KEY_LEN && k + 3 <= n; i++)
+	for (size_t i = 0; i < klen && i < PW_PREFIX_KEY_LEN && k + 3 <= n; i++)
 		k += (size_t)snprintf(buf + k, n - k, "%02x", key[i]);
 	snprintf(buf + k, n - k, ".%lld", (long long)id);
 }
@@ -252,14 +253,15 @@ json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **b
 	}
 	if (q->cursor) {
 		uint8_t key[PW_PREFIX_KEY_LEN];
+		size_t klen;
 		int64_t id;
-		if (store_rib_cursor_parse(q->cursor, key, &id)) {
+		if (store_rib_cursor_parse(q->cursor, key, &klen, &id)) {
 			*bad_param = "cursor";
 			snprintf(err, n, "not a cursor returned by this endpoint");
 			return NULL;
 		}
 		sql_add(&s, " AND (r.prefix, r.id) > (?, ?)");
-		bind_key(&s, key);
+		bind_key(&s, key, klen);
 		bind_int(&s, id);
 	}
 	sql_add(&s, " ORDER BY r.prefix, r.id LIMIT ?");
@@ -276,7 +278,8 @@ json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **b
 		count++;
 		if (count == q->limit) {
 			char cur[STORE_RIB_CURSOR_LEN];
-			store_rib_cursor_format(sqlite3_column_blob(st, 1), sqlite3_column_int64(st, 0), cur, sizeof cur);
+			store_rib_cursor_format(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+						sqlite3_column_int64(st, 0), cur, sizeof cur);
 			json_decref(next);
 			next = json_string(cur);
 		}

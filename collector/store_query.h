@@ -59,8 +59,8 @@ json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const 
 /* The /rib cursor: the hex of the last row's prefix key, ".", its route id
  * (routes.id, below 10^18). Parse accepts exactly what format writes. */
 #define STORE_RIB_CURSOR_LEN (2 * PW_PREFIX_KEY_LEN + 24)
-int store_rib_cursor_parse(const char *c, uint8_t key[PW_PREFIX_KEY_LEN], int64_t *id);
-void store_rib_cursor_format(const uint8_t key[PW_PREFIX_KEY_LEN], int64_t id, char *buf, size_t n);
+int store_rib_cursor_parse(const char *c, uint8_t key[PW_PREFIX_KEY_LEN], size_t *klen, int64_t *id);
+void store_rib_cursor_format(const uint8_t *key, size_t klen, int64_t id, char *buf, size_t n);
 
 /* Counts for /api/v1/status: routers, routers_connected, peers, peers_up. */
 int store_q_counts(sqlite3 *db, int64_t out[4]);

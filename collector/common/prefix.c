@@ -8,32 +8,35 @@
 #include <string.h>
 #include <time.h>
 
-void pw_prefix_key(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_LEN])
+size_t pw_prefix_key(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_LEN])
 {
+	size_t alen = p->afi == PW_AFI_IPV4 ? 4 : 16;
+	memset(key, 0, PW_PREFIX_KEY_LEN);
 	key[0] = p->afi;
-	memcpy(key + 1, p->addr, 16);
-	key[17] = p->len;
+	memcpy(key + 1, p->addr, alen);
+	key[1 + alen] = p->len;
+	return alen + 2;
 }
 
 int pw_prefix_from_key(const uint8_t *key, size_t len, struct pw_prefix *p)
 {
-	if (len != PW_PREFIX_KEY_LEN || (key[0] != PW_AFI_IPV4 && key[0] != PW_AFI_IPV6) ||
-	    key[17] > pw_afi_maxlen(key[0]))
+	if (len < 1 || (key[0] != PW_AFI_IPV4 && key[0] != PW_AFI_IPV6) || len != pw_prefix_key_len(key[0]) ||
+	    key[len - 1] > pw_afi_maxlen(key[0]))
 		return -1;
+	memset(p, 0, sizeof *p);
 	p->afi = key[0];
-	memcpy(p->addr, key + 1, 16);
-	p->len = key[17];
+	memcpy(p->addr, key + 1, len - 2);
+	p->len = key[len - 1];
 	return 0;
 }
 
-void pw_prefix_key_last(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_LEN])
+size_t pw_prefix_key_last(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_LEN])
 {
-	int max = pw_afi_maxlen(p->afi);
-	key[0] = p->afi;
-	memcpy(key + 1, p->addr, 16);
-	for (int bit = p->len; bit < max; bit++)
+	size_t n = pw_prefix_key(p, key);
+	for (int bit = p->len; bit < pw_afi_maxlen(p->afi); bit++)
 		key[1 + bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
-	key[17] = 0xff;
+	key[n - 1] = 0xff;
+	return n;
 }
 
 void pw_prefix_mask(struct pw_prefix *p)

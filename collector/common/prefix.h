@@ -1,12 +1,14 @@
 /*
  * prefix: IPv4/IPv6 prefixes and addresses, their text forms, and the
- * 18-byte sort key used by the store so that exact, more-specific (longer)
- * and less-specific (shorter) look-ups are index range scans:
+ * sort key used by the store so that exact, more-specific (longer) and
+ * less-specific (shorter) look-ups are index range scans:
  *
- *   key = afi(1) | address(16, IPv4 in the first 4 bytes, rest zero) | len(1)
+ *   key = afi(1) | address(4 for IPv4, 16 for IPv6) | len(1)
  *
- * memcmp order of keys = (family, address, length), so every prefix inside
- * P/l sorts between key(P/l) and key(last address of P/l, len 128).
+ * 6 bytes for IPv4, 18 for IPv6 (PW_PREFIX_KEY_LEN: the buffer size). Keys
+ * of one family have one length and the family byte comes first, so memcmp
+ * order (SQLite's BLOB order) = (family, address, length): every prefix
+ * inside P/l sorts between key(P/l) and key(last address of P/l, len 255).
  * Also: wall-clock time in RFC 3339 form, parsed and printed.
  */
 #ifndef PW_PREFIX_H
@@ -30,10 +32,13 @@ struct pw_prefix {
 
 static inline int pw_afi_maxlen(uint8_t afi) { return afi == PW_AFI_IPV4 ? 32 : 128; }
 
-void pw_prefix_key(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_LEN]);
+#define PW_PREFIX_KEY_LEN_V4 6
+/* Writes the key, zero-padded to PW_PREFIX_KEY_LEN; returns its length. */
+size_t pw_prefix_key(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_LEN]);
+static inline size_t pw_prefix_key_len(uint8_t afi) { return afi == PW_AFI_IPV4 ? PW_PREFIX_KEY_LEN_V4 : PW_PREFIX_KEY_LEN; }
 int pw_prefix_from_key(const uint8_t *key, size_t len, struct pw_prefix *p);
-/* Last key inside p (for range scans of more-specifics). */
-void pw_prefix_key_last(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_LEN]);
+/* Last key inside p (for range scans of more-specifics); returns its length. */
+size_t pw_prefix_key_last(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_LEN]);
 void pw_prefix_mask(struct pw_prefix *p);
 bool pw_prefix_host_bits_set(const struct pw_prefix *p);
 /* Whether the address (afi, 16 bytes as in struct pw_prefix) lies inside p. */

@@ -63,11 +63,12 @@ static void check_accepted(const struct qs *q, uint32_t allowed)
 static void check_cursor(const char *c)
 {
 	uint8_t key[PW_PREFIX_KEY_LEN];
+	size_t klen;
 	int64_t id;
 	char back[STORE_RIB_CURSOR_LEN];
-	if (store_rib_cursor_parse(c, key, &id))
+	if (store_rib_cursor_parse(c, key, &klen, &id))
 		return;
-	store_rib_cursor_format(key, id, back, sizeof back);
+	store_rib_cursor_format(key, klen, id, back, sizeof back);
 	FUZZ_CHECK(strcmp(back, c) == 0);
 }
 

@@ -244,27 +244,38 @@ static void test_prefix_keys(void)
 	CHECK(!key_inside(&p6, "2001::/16"));
 	CHECK(!key_inside(&p6, "10.0.0.0/8"));
 
-	/* key layout: afi | 16 address bytes | length */
+	/* key layout: afi | address (4 bytes for IPv4, 16 for IPv6) | length */
 	uint8_t k[PW_PREFIX_KEY_LEN];
 	struct pw_prefix q;
 	pw_prefix_parse("10.17.11.0/25", &q, &why);
-	pw_prefix_key(&q, k);
+	CHECK_INT(pw_prefix_key(&q, k), ==, 6);
 	CHECK_INT(k[0], ==, PW_AFI_IPV4);
 	CHECK(k[1] == 10 && k[2] == 17 && k[3] == 11 && k[4] == 0);
-	CHECK_INT(k[17], ==, 25);
+	CHECK_INT(k[5], ==, 25);
+	struct pw_prefix q6;
+	uint8_t k6[PW_PREFIX_KEY_LEN];
+	pw_prefix_parse("2001:db8::/32", &q6, &why);
+	CHECK_INT(pw_prefix_key(&q6, k6), ==, 18);
+	CHECK(k6[0] == PW_AFI_IPV6 && k6[1] == 0x20 && k6[2] == 0x01 && k6[17] == 32);
+	CHECK(memcmp(k, k6, sizeof k) < 0); /* every IPv4 key sorts before every IPv6 key */
 
 	/* from_key inverts key, and rejects what is not a key */
 	struct pw_prefix back;
-	CHECK_INT(pw_prefix_from_key(k, sizeof k, &back), ==, 0);
+	CHECK_INT(pw_prefix_from_key(k, 6, &back), ==, 0);
 	CHECK(back.afi == q.afi && back.len == q.len && memcmp(back.addr, q.addr, 16) == 0);
-	CHECK_INT(pw_prefix_from_key(k, sizeof k - 1, &back), ==, -1);
+	CHECK_INT(pw_prefix_from_key(k6, 18, &back), ==, 0);
+	CHECK(back.afi == q6.afi && back.len == q6.len && memcmp(back.addr, q6.addr, 16) == 0);
+	CHECK_INT(pw_prefix_from_key(k, 5, &back), ==, -1);
+	CHECK_INT(pw_prefix_from_key(k, 18, &back), ==, -1); /* an IPv4 key is 6 bytes */
+	CHECK_INT(pw_prefix_from_key(k6, 6, &back), ==, -1);
+	CHECK_INT(pw_prefix_from_key(k, 0, &back), ==, -1);
 	uint8_t bad[PW_PREFIX_KEY_LEN];
 	memcpy(bad, k, sizeof bad);
 	bad[0] = 3;
-	CHECK_INT(pw_prefix_from_key(bad, sizeof bad, &back), ==, -1);
+	CHECK_INT(pw_prefix_from_key(bad, 6, &back), ==, -1);
 	memcpy(bad, k, sizeof bad);
-	bad[17] = 33;
-	CHECK_INT(pw_prefix_from_key(bad, sizeof bad, &back), ==, -1);
+	bad[5] = 33;
+	CHECK_INT(pw_prefix_from_key(bad, 6, &back), ==, -1);
 }
 
 static void test_time(void)

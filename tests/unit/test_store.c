@@ -15,6 +15,7 @@
 
 #include "check_harness.h"
 #include "test_prefix.h"
+#include "common/embedded.h"
 #include "common/log.h"
 
 #define T0 1764072000000000LL
@@ -159,6 +160,68 @@ static void test_ordered_inserts(void)
 	rib_free(rib);
 }
 
+/* A database written before migration 006 (18-byte IPv4 keys) opens, its
+ * IPv4 keys become 6 bytes, IPv6 keys stay, and the routes load. */
+extern const struct pw_embedded pw_schema_migrations[];
+
+static void test_migration_006(void)
+{
+	TEST_SECTION("migration 006: IPv4 prefix keys of an older database become 6 bytes and still load");
+	char path[128];
+	snprintf(path, sizeof path, "%s/old.db", dir);
+	sqlite3 *db;
+	if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK))
+		return;
+	for (int i = 0; i < 5; i++) /* the schema as pathwatch had it at 005 */
+		CHECK(sqlite3_exec(db, (const char *)pw_schema_migrations[i].data, NULL, NULL, NULL) == SQLITE_OK);
+	static const char old[] =
+		"PRAGMA user_version = 5;"
+		"INSERT INTO routers (id, name) VALUES (1, 'R1');"
+		"INSERT INTO peers (id, router_id, peer_type, rd, afi, address, address_bin, asn, state)"
+		" VALUES (1, 1, 0, 0, 1, '192.0.2.1', zeroblob(16), 65001, 'up');"
+		"INSERT INTO attrs VALUES (1, x'00');"
+		/* 10.17.11.0/25, 2001:db8::/32 and a withdrawn 192.0.2.0/28 in the 18-byte layout */
+		"INSERT INTO routes VALUES (1, 1, 0, x'010a110b0000000000000000000000000019', 0, 1, 5);"
+		"INSERT INTO routes VALUES (2, 1, 0, x'0220010db800000000000000000000000020', 0, 1, 5);"
+		"INSERT INTO routes VALUES (3, 1, 0, x'01c00002000000000000000000000000001c', 0, NULL, 5);";
+	CHECK(sqlite3_exec(db, old, NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_INT(q_int(db, "SELECT count(*) FROM routes WHERE length(prefix) = 18"), ==, 3);
+	sqlite3_close(db);
+
+	struct store *st = open_store("old.db");
+	if (!CHECK(st))
+		return;
+	sqlite3 *other;
+	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	CHECK_INT(q_int(other, "PRAGMA user_version"), >=, 6);
+	CHECK_INT(q_int(other, "SELECT length(prefix) FROM routes WHERE id = 1"), ==, 6);
+	CHECK_INT(q_int(other, "SELECT prefix = x'010a110b0019' FROM routes WHERE id = 1"), ==, 1);
+	CHECK_INT(q_int(other, "SELECT prefix = x'01c00002001c' FROM routes WHERE id = 3"), ==, 1);
+	CHECK_INT(q_int(other, "SELECT length(prefix) FROM routes WHERE id = 2"), ==, 18);
+	/* the index walks IPv4 (by address) before IPv6 */
+	CHECK_INT(q_int(other, "SELECT group_concat(id) = '1,3,2' FROM (SELECT id FROM routes INDEXED BY routes_prefix"
+			       " ORDER BY prefix)"),
+		  ==, 1);
+	sqlite3_close(other);
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	struct rib *rib = rib_new(&cfg);
+	char err[256] = "";
+	CHECK_INT(store_load(st, rib, err, sizeof err), ==, 0);
+	struct rib_router *r = rib_router_find(rib, "R1");
+	struct rib_peer *p = r && r->n_peers ? r->peers[0] : NULL;
+	if (CHECK(p)) {
+		struct pw_prefix v4 = pfx("10.17.11.0/25"), v6 = pfx("2001:db8::/32"), gone = pfx("192.0.2.0/28");
+		const struct rib_route *rt = rib_lookup(p, BMP_VIEW_PRE, &v4, 0);
+		CHECK(rt && rt->route_id == 1);
+		rt = rib_lookup(p, BMP_VIEW_PRE, &v6, 0);
+		CHECK(rt && rt->route_id == 2);
+		rt = rib_lookup_slot(p, BMP_VIEW_PRE, &gone, 0);
+		CHECK(rt && rt->route_id == 3 && !rt->attrs);
+	}
+	store_close(st);
+	rib_free(rib);
+}
+
 int main(void)
 {
 	pw_log_set_level(PW_LOG_WARN);
@@ -168,6 +231,7 @@ int main(void)
 	}
 	test_drain_callback();
 	test_ordered_inserts();
+	test_migration_006();
 	char cmd[200];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
