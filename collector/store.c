@@ -22,6 +22,13 @@
 extern const struct pw_embedded pw_schema_migrations[];
 
 enum { STORE_MAX_BATCH = 100000 };
+/* Routes and history rows are inserted this many per statement: one
+ * execution (binding, VDBE start-up, reset) for many rows' B-tree work.
+ * The multi-row statements are INSERT OR FAIL: with the default ABORT,
+ * SQLite keeps a statement journal (a temporary file) to undo a failing
+ * statement's earlier rows, which tripled the writer's system time; a
+ * failed batch is rolled back whole anyway. */
+enum { ROWS_PER_STMT = 32, ROUTE_COLS = 7, HIST_COLS = 6 };
 
 enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE, OP_EXEC };
 
@@ -93,6 +100,9 @@ struct store {
 	void *drained_ctx;
 	/* writer-only */
 	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_route_upd, *st_hist, *st_count, *st_meta;
+	sqlite3_stmt *st_route_new_n, *st_hist_n; /* the same, ROWS_PER_STMT rows at a time */
+	const struct store_op *hist_rows[ROWS_PER_STMT]; /* history rows not yet inserted */
+	int n_hist_rows;
 	struct {
 		const char *sql;
 		sqlite3_stmt *stmt;
@@ -565,6 +575,28 @@ static sqlite3_stmt *exec_stmt(struct store *st, const char *sql)
 	return s;
 }
 
+/* "INSERT ... VALUES " followed by ROWS_PER_STMT groups of `cols` "?". */
+static char *multi_row_sql(const char *head, int cols)
+{
+	size_t cap = strlen(head) + (size_t)ROWS_PER_STMT * (size_t)(2 * cols + 3) + 1, k = 0;
+	char *s = pw_malloc(cap);
+	k += (size_t)snprintf(s, cap, "%s", head);
+	for (int r = 0; r < ROWS_PER_STMT; r++) {
+		s[k++] = r ? ',' : '(';
+		if (r)
+			s[k++] = '(';
+		for (int c = 0; c < cols; c++) {
+			if (c)
+				s[k++] = ',';
+			s[k++] = '?';
+		}
+		s[k++] = ')';
+	}
+	s[k] = 0;
+	pw_require(k < cap);
+	return s;
+}
+
 static int prepare(struct store *st)
 {
 	static const char *const sql[] = {
@@ -588,11 +620,23 @@ static int prepare(struct store *st)
 	};
 	sqlite3_stmt **out[] = { &st->st_router, &st->st_peer, &st->st_attr, &st->st_route_new,
 				 &st->st_route_upd, &st->st_hist, &st->st_count, &st->st_meta };
-	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
-		if (sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, out[i], NULL) != SQLITE_OK) {
-			PW_ERR("msg=\"store statement failed to prepare\" error=\"%s\"", sqlite3_errmsg(st->db));
-			return -1;
-		}
+	char *route_n = multi_row_sql("INSERT OR FAIL INTO routes (id, peer_id, view, prefix, path_id, attr_id, since) VALUES ",
+				      ROUTE_COLS);
+	char *hist_n = multi_row_sql("INSERT OR FAIL INTO history (route_id, time, router_time, action, reason, attr_id) VALUES ",
+				     HIST_COLS);
+	int rc = 0;
+	for (size_t i = 0; i < sizeof sql / sizeof sql[0] && !rc; i++)
+		rc = sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, out[i], NULL);
+	if (!rc)
+		rc = sqlite3_prepare_v3(st->db, route_n, -1, SQLITE_PREPARE_PERSISTENT, &st->st_route_new_n, NULL);
+	if (!rc)
+		rc = sqlite3_prepare_v3(st->db, hist_n, -1, SQLITE_PREPARE_PERSISTENT, &st->st_hist_n, NULL);
+	free(route_n);
+	free(hist_n);
+	if (rc) {
+		PW_ERR("msg=\"store statement failed to prepare\" error=\"%s\"", sqlite3_errmsg(st->db));
+		return -1;
+	}
 	return 0;
 }
 
@@ -625,11 +669,69 @@ struct count_delta {
 	int64_t d[BMP_VIEWS];
 };
 
+static void bind_route_row(sqlite3_stmt *s, int base, const struct store_op *op)
+{
+	sqlite3_bind_int64(s, base + 1, op->route.route_id);
+	sqlite3_bind_int64(s, base + 2, op->route.peer_id);
+	sqlite3_bind_int(s, base + 3, op->route.view);
+	sqlite3_bind_blob(s, base + 4, op->route.key, op->route.key_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, base + 5, op->route.path_id);
+	if (op->route.attr_id)
+		sqlite3_bind_int64(s, base + 6, (int64_t)op->route.attr_id);
+	sqlite3_bind_int64(s, base + 7, op->route.since);
+}
+
+static void bind_hist_row(sqlite3_stmt *s, int base, const struct store_op *op)
+{
+	sqlite3_bind_int64(s, base + 1, op->route.route_id);
+	sqlite3_bind_int64(s, base + 2, op->route.time);
+	bind_time(s, base + 3, op->route.router_time);
+	sqlite3_bind_int(s, base + 4, op->route.action);
+	if (op->route.reason)
+		sqlite3_bind_int(s, base + 5, op->route.reason);
+	if (op->route.attr_id)
+		sqlite3_bind_int64(s, base + 6, (int64_t)op->route.attr_id);
+}
+
+/* Inserts n rows, ROWS_PER_STMT at a time with `many`, the rest with `one`
+ * (unset parameters are NULL: step clears the bindings). */
+static int insert_rows(sqlite3_stmt *one, sqlite3_stmt *many, int cols,
+		       void (*bind)(sqlite3_stmt *, int, const struct store_op *), const struct store_op *const *v,
+		       size_t n)
+{
+	size_t i = 0;
+	int rc = 0;
+	for (; i + ROWS_PER_STMT <= n && !rc; i += ROWS_PER_STMT) {
+		for (int j = 0; j < ROWS_PER_STMT; j++)
+			bind(many, j * cols, v[i + j]);
+		rc = step(many);
+	}
+	for (; i < n && !rc; i++) {
+		bind(one, 0, v[i]);
+		rc = step(one);
+	}
+	return rc;
+}
+
+/* History rows are inserted in their order, a statement's worth at a time;
+ * before any op other than a route's they are flushed (an exec may read or
+ * prune history). */
+static int flush_history(struct store *st)
+{
+	int rc = insert_rows(st->st_hist, st->st_hist_n, HIST_COLS, bind_hist_row, st->hist_rows,
+			     (size_t)st->n_hist_rows);
+	st->n_hist_rows = 0;
+	return rc;
+}
+
 static int apply_op(struct store *st, const struct store_op *op, struct count_delta **deltas, size_t *nd,
 		    uint64_t *hist)
 {
 	sqlite3_stmt *s;
 	char addr[PW_ADDRSTRLEN], id[PW_ADDRSTRLEN];
+	int frc;
+	if (op->kind != OP_ROUTE && st->n_hist_rows && (frc = flush_history(st)))
+		return frc;
 	switch (op->kind) {
 	case OP_EXEC: {
 		s = exec_stmt(st, op->exec.sql);
@@ -715,16 +817,8 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 			if ((rc = step(s)))
 				return rc;
 		}
-		s = st->st_hist;
-		sqlite3_bind_int64(s, 1, op->route.route_id);
-		sqlite3_bind_int64(s, 2, op->route.time);
-		bind_time(s, 3, op->route.router_time);
-		sqlite3_bind_int(s, 4, op->route.action);
-		if (op->route.reason)
-			sqlite3_bind_int(s, 5, op->route.reason);
-		if (op->route.attr_id)
-			sqlite3_bind_int64(s, 6, (int64_t)op->route.attr_id);
-		if ((rc = step(s)))
+		st->hist_rows[st->n_hist_rows++] = op;
+		if (st->n_hist_rows == ROWS_PER_STMT && (rc = flush_history(st)))
 			return rc;
 		(*hist)++;
 		int delta = op->route.action == RIB_ANNOUNCE ? 1 : op->route.action == RIB_WITHDRAW ? -1 : 0;
@@ -773,20 +867,8 @@ static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 		if (ops[i].kind == OP_ROUTE && ops[i].route.new_key)
 			v[k++] = &ops[i];
 	qsort(v, k, sizeof *v, cmp_new_route);
-	int rc = 0;
-	sqlite3_stmt *s = st->st_route_new;
-	for (size_t i = 0; i < k && !rc; i++) {
-		const struct store_op *op = v[i];
-		sqlite3_bind_int64(s, 1, op->route.route_id);
-		sqlite3_bind_int64(s, 2, op->route.peer_id);
-		sqlite3_bind_int(s, 3, op->route.view);
-		sqlite3_bind_blob(s, 4, op->route.key, op->route.key_len, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, op->route.path_id);
-		if (op->route.attr_id)
-			sqlite3_bind_int64(s, 6, (int64_t)op->route.attr_id);
-		sqlite3_bind_int64(s, 7, op->route.since);
-		rc = step(s);
-	}
+	int rc = insert_rows(st->st_route_new, st->st_route_new_n, ROUTE_COLS, bind_route_row,
+			     (const struct store_op *const *)v, k);
 	free(v);
 	return rc;
 }
@@ -799,9 +881,12 @@ static int commit_batch(struct store *st, struct store_op *ops, size_t n, uint64
 	int rc = 0;
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return sqlite3_errcode(st->db);
+	st->n_hist_rows = 0;
 	rc = insert_new_routes(st, ops, n);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = apply_op(st, &ops[i], &deltas, &nd, &hist);
+	if (!rc && st->n_hist_rows)
+		rc = flush_history(st);
 	for (size_t i = 0; i < nd && !rc; i++) {
 		sqlite3_bind_int64(st->st_count, 1, deltas[i].peer_id);
 		for (int v = 0; v < BMP_VIEWS; v++)
@@ -924,7 +1009,8 @@ void store_close(struct store *st)
 		pthread_join(st->thread, NULL);
 	}
 	sqlite3_stmt *stmts[] = { st->st_router, st->st_peer, st->st_attr, st->st_route_new,
-				  st->st_route_upd, st->st_hist, st->st_count, st->st_meta };
+				  st->st_route_upd, st->st_hist, st->st_count, st->st_meta,
+				  st->st_route_new_n, st->st_hist_n };
 	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
 		sqlite3_finalize(stmts[i]);
 	for (int i = 0; i < st->n_exec_cache; i++)
