@@ -102,6 +102,7 @@ static void table_free(struct rib *rib, struct rib_table *t)
 		free(t->chunks[c]);
 	free(t->chunks);
 	free(t->index);
+	free(t->path_ids);
 }
 
 void rib_free(struct rib *rib)
@@ -163,10 +164,33 @@ static uint32_t bytes_hash(const uint8_t *d, uint32_t n)
 	return (uint32_t)mix64(h);
 }
 
-static bool same_key(const struct rib_route *r, const struct pw_prefix *p, uint32_t path_id)
+static inline uint32_t table_path_id(const struct rib_table *t, uint32_t pos)
 {
-	return r->path_id == path_id && r->prefix.len == p->len && r->prefix.afi == p->afi &&
-	       memcmp(r->prefix.addr, p->addr, 16) == 0;
+	return t->path_ids ? t->path_ids[pos] : 0;
+}
+
+/* Records the path id of a new position (the array exists from the first
+ * non-zero one on, and then covers every position). */
+static void table_set_path_id(struct rib_table *t, uint32_t pos, uint32_t path_id)
+{
+	if (!path_id && !t->path_ids)
+		return;
+	if (pos >= t->path_ids_cap) {
+		uint32_t ncap = t->path_ids_cap ? t->path_ids_cap : 64;
+		while (ncap <= pos)
+			ncap *= 2;
+		t->path_ids = pw_realloc(t->path_ids, (size_t)ncap * sizeof *t->path_ids);
+		memset(t->path_ids + t->path_ids_cap, 0, (size_t)(ncap - t->path_ids_cap) * sizeof *t->path_ids);
+		t->path_ids_cap = ncap;
+	}
+	t->path_ids[pos] = path_id;
+}
+
+static bool same_key(const struct rib_table *t, uint32_t pos, const struct rib_route *r, const struct pw_prefix *p,
+		     uint32_t path_id)
+{
+	return r->prefix.len == p->len && r->prefix.afi == p->afi && memcmp(r->prefix.addr, p->addr, 16) == 0 &&
+	       table_path_id(t, pos) == path_id;
 }
 
 /* ----------------------------------------------------------- route tables */
@@ -182,7 +206,7 @@ static struct rib_route *table_find(struct rib_table *t, const struct pw_prefix 
 			return NULL;
 		if (sl->hash == h) {
 			struct rib_route *r = table_at(t, sl->pos - 1);
-			if (same_key(r, p, path_id))
+			if (same_key(t, sl->pos - 1, r, p, path_id))
 				return r;
 		}
 	}
@@ -224,7 +248,7 @@ static struct rib_route *table_slot(struct rib_table *t, const struct pw_prefix 
 			break;
 		if (sl->hash == h) {
 			struct rib_route *r = table_at(t, sl->pos - 1);
-			if (same_key(r, p, path_id))
+			if (same_key(t, sl->pos - 1, r, p, path_id))
 				return r;
 		}
 	}
@@ -239,7 +263,7 @@ static struct rib_route *table_slot(struct rib_table *t, const struct pw_prefix 
 	struct rib_route *r = &t->chunks[c][off];
 	memset(r, 0, sizeof *r);
 	r->prefix = *p;
-	r->path_id = path_id;
+	table_set_path_id(t, pos, path_id);
 	t->index[i].hash = h;
 	t->index[i].pos = pos + 1;
 	return r;
@@ -557,21 +581,21 @@ void rib_peer_seen(struct rib_peer *p, int64_t time_us)
 	}
 }
 
-static void route_event(struct rib_peer *p, enum bmp_view v, struct rib_route *r, bool new_key,
+static void route_event(struct rib_peer *p, enum bmp_view v, struct rib_route *r, uint32_t path_id, bool new_key,
 			enum rib_action action, enum rib_reason reason, const struct rib_attrset *attrs,
 			int64_t time_us, int64_t router_time_us)
 {
 	struct rib_route_change ch = {
 		.peer = p, .view = v, .route_id = r->route_id, .new_key = new_key, .prefix = r->prefix,
-		.path_id = r->path_id, .action = action, .reason = reason, .attrs = attrs,
+		.path_id = path_id, .action = action, .reason = reason, .attrs = attrs,
 		.time_us = time_us, .router_time_us = router_time_us,
 	};
 	struct rib_event ev = { .kind = RIB_EV_ROUTE, .router = p->router, .peer = p, .route = &ch };
 	emit(p->router->rib, &ev);
 }
 
-static void route_withdraw(struct rib_peer *p, enum bmp_view v, struct rib_route *r, enum rib_reason reason,
-			   int64_t time_us, int64_t router_time_us)
+static void route_withdraw(struct rib_peer *p, enum bmp_view v, struct rib_route *r, uint32_t path_id,
+			   enum rib_reason reason, int64_t time_us, int64_t router_time_us)
 {
 	struct rib *rib = p->router->rib;
 	struct rib_attrset *old = r->attrs;
@@ -580,7 +604,7 @@ static void route_withdraw(struct rib_peer *p, enum bmp_view v, struct rib_route
 	r->since_us = router_time_us ? router_time_us : time_us;
 	p->views[v].live--;
 	atomic_fetch_sub(&rib->live_routes, 1);
-	route_event(p, v, r, false, RIB_WITHDRAW, reason, old, time_us, router_time_us);
+	route_event(p, v, r, path_id, false, RIB_WITHDRAW, reason, old, time_us, router_time_us);
 	rib_attrs_unref(rib, old);
 }
 
@@ -593,7 +617,7 @@ static void sweep(struct rib_peer *p, enum bmp_view v, uint8_t afi, bool stale_o
 		struct rib_route *r = table_at(t, i);
 		if (!r->attrs || (afi && r->prefix.afi != afi) || (stale_only && !(r->flags & RIB_F_STALE)))
 			continue;
-		route_withdraw(p, v, r, reason, time_us, router_time_us);
+		route_withdraw(p, v, r, table_path_id(t, i), reason, time_us, router_time_us);
 	}
 }
 
@@ -639,7 +663,7 @@ void rib_announce(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *p
 		t->live++;
 		atomic_fetch_add(&rib->live_routes, 1);
 	}
-	route_event(p, v, r, new_key, action, RIB_REASON_NONE, attrs, time_us, router_time_us);
+	route_event(p, v, r, path_id, new_key, action, RIB_REASON_NONE, attrs, time_us, router_time_us);
 	if (old)
 		rib_attrs_unref(rib, old);
 }
@@ -650,7 +674,7 @@ void rib_withdraw(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *p
 	struct rib_route *r = table_find(&p->views[v], pfx, path_id);
 	if (!r || !r->attrs)
 		return; /* FRR withdraws post-policy routes its policy never let in */
-	route_withdraw(p, v, r, reason, time_us, router_time_us);
+	route_withdraw(p, v, r, path_id, reason, time_us, router_time_us);
 }
 
 const struct rib_route *rib_lookup_slot(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx,

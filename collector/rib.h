@@ -41,14 +41,17 @@ struct rib_attrset {
 };
 
 #define RIB_F_STALE 0x01
+/* 40 bytes: the RIB holds one per route. The ADD-PATH path id is kept
+ * beside the table (rib_table.path_ids), not here: almost every route has
+ * path id 0. */
 struct rib_route {
 	struct rib_attrset *attrs; /* NULL: withdrawn, the slot keeps the route id */
-	uint32_t route_id;         /* 0: empty slot */
-	uint32_t path_id;
 	int64_t since_us;
+	uint32_t route_id;         /* 0: empty slot */
 	struct pw_prefix prefix;
 	uint8_t flags;
 };
+_Static_assert(sizeof(struct rib_route) == 40, "struct rib_route grew");
 
 /* Routes of one peer and view: the routes themselves in insertion order in
  * chunks (never moved: pointers to them stay valid), and an open-addressing
@@ -65,6 +68,8 @@ struct rib_table {
 	uint32_t live;  /* routes with attributes */
 	struct rib_route **chunks;
 	uint32_t n_chunks;
+	uint32_t *path_ids; /* path id by position; NULL while every one is 0 */
+	uint32_t path_ids_cap;
 };
 
 /* Router-level counters (loop thread writes; exported as JSON/metrics). */

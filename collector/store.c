@@ -32,25 +32,31 @@ enum { ROWS_PER_STMT = 32, ROUTE_COLS = 7, HIST_COLS = 6 };
 
 enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE, OP_EXEC };
 
+/* Router and peer rows are rare: kept out of line so that every queued op
+ * is as small as a route's (72 bytes; the queue holds up to
+ * STORE_HIGH_WATER of them). */
+struct op_router {
+	uint32_t id, sessions;
+	bool connected, strip_own_as;
+	int64_t connected_since, disconnected_since, last_message;
+	char *name, *address, *sys_name, *sys_descr, *termination, *counters;
+};
+struct op_peer {
+	uint32_t id, router_id, asn, bgp_id, local_asn;
+	uint8_t type, afi;
+	bool up;
+	uint64_t rd;
+	uint8_t addr[16];
+	int64_t up_since, down_since;
+	char *down_reason, *session_info, *stats;
+};
+
 struct store_op {
 	uint8_t kind;
 	bool group_more; /* the next op belongs to the same transaction */
 	union {
-		struct {
-			uint32_t id, sessions;
-			bool connected, strip_own_as;
-			int64_t connected_since, disconnected_since, last_message;
-			char *name, *address, *sys_name, *sys_descr, *termination, *counters;
-		} router;
-		struct {
-			uint32_t id, router_id, asn, bgp_id, local_asn;
-			uint8_t type, afi;
-			bool up;
-			uint64_t rd;
-			uint8_t addr[16];
-			int64_t up_since, down_since;
-			char *down_reason, *session_info, *stats;
-		} peer;
+		struct op_router *router; /* owned */
+		struct op_peer *peer;     /* owned */
 		struct {
 			uint64_t id;
 			uint32_t len;
@@ -63,7 +69,7 @@ struct store_op {
 			uint8_t key[PW_PREFIX_KEY_LEN]; /* zero-padded: memcmp over all of it orders as SQLite does */
 			uint8_t key_len;
 			uint64_t attr_id;
-			int64_t time, router_time, since;
+			int64_t time, router_time; /* routes.since is router_time, else time */
 		} route;
 		struct {
 			const char *sql;
@@ -73,6 +79,7 @@ struct store_op {
 		} exec;
 	};
 };
+_Static_assert(sizeof(struct store_op) <= 72, "struct store_op grew");
 
 struct opvec {
 	struct store_op *v;
@@ -88,7 +95,8 @@ struct store {
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t wake, done;
-	struct opvec queue;   /* guarded by lock */
+	struct opvec queue;   /* guarded by lock: the ops are v[head .. head + n) */
+	size_t head;          /* guarded by lock */
 	bool stop;            /* guarded by lock */
 	uint64_t enqueued, committed; /* guarded by lock: op sequence numbers */
 	_Atomic uint64_t pending;
@@ -394,11 +402,17 @@ static void enqueue_many(struct store *st, const struct store_op *ops, size_t n)
 {
 	pthread_mutex_lock(&st->lock);
 	bool was_empty = st->queue.n == 0;
+	if (st->head + st->queue.n + n > st->queue.cap && st->head) {
+		/* the writer takes from the front: move what is left there once
+		 * the end is reached, not on every batch taken */
+		memmove(st->queue.v, st->queue.v + st->head, st->queue.n * sizeof *st->queue.v);
+		st->head = 0;
+	}
 	while (st->queue.n + n > st->queue.cap) {
 		st->queue.cap = st->queue.cap ? st->queue.cap * 2 : 4096;
 		st->queue.v = pw_realloc(st->queue.v, st->queue.cap * sizeof *st->queue.v);
 	}
-	memcpy(st->queue.v + st->queue.n, ops, n * sizeof *ops);
+	memcpy(st->queue.v + st->head + st->queue.n, ops, n * sizeof *ops);
 	st->queue.n += n;
 	st->enqueued += n;
 	atomic_fetch_add(&st->pending, n);
@@ -430,39 +444,41 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 	case RIB_EV_ROUTER: {
 		const struct rib_router *r = ev->router;
 		op.kind = OP_ROUTER;
-		op.router.id = r->id;
-		op.router.sessions = r->session;
-		op.router.connected = r->connected;
-		op.router.strip_own_as = r->strip_own_as;
-		op.router.connected_since = r->connected_since_us;
-		op.router.disconnected_since = r->disconnected_since_us;
-		op.router.last_message = r->last_message_us;
-		op.router.name = pw_strdup(r->name);
-		op.router.address = dup_or_null(r->address);
-		op.router.sys_name = dup_or_null(r->sys_name);
-		op.router.sys_descr = dup_or_null(r->sys_descr);
-		op.router.termination = dup_or_null(r->termination);
-		op.router.counters = counters_json(r);
+		op.router = pw_calloc(1, sizeof *op.router);
+		op.router->id = r->id;
+		op.router->sessions = r->session;
+		op.router->connected = r->connected;
+		op.router->strip_own_as = r->strip_own_as;
+		op.router->connected_since = r->connected_since_us;
+		op.router->disconnected_since = r->disconnected_since_us;
+		op.router->last_message = r->last_message_us;
+		op.router->name = pw_strdup(r->name);
+		op.router->address = dup_or_null(r->address);
+		op.router->sys_name = dup_or_null(r->sys_name);
+		op.router->sys_descr = dup_or_null(r->sys_descr);
+		op.router->termination = dup_or_null(r->termination);
+		op.router->counters = counters_json(r);
 		break;
 	}
 	case RIB_EV_PEER: {
 		const struct rib_peer *p = ev->peer;
 		op.kind = OP_PEER;
-		op.peer.id = p->id;
-		op.peer.router_id = p->router->id;
-		op.peer.asn = p->asn;
-		op.peer.bgp_id = p->bgp_id;
-		op.peer.local_asn = p->local_asn;
-		op.peer.type = p->type;
-		op.peer.afi = p->afi;
-		op.peer.up = p->up;
-		op.peer.rd = p->rd;
-		memcpy(op.peer.addr, p->addr, 16);
-		op.peer.up_since = p->up_since_us;
-		op.peer.down_since = p->down_since_us;
-		op.peer.down_reason = dup_or_null(p->down_reason);
-		op.peer.session_info = dup_or_null(p->session_info);
-		op.peer.stats = dup_or_null(p->stats);
+		op.peer = pw_calloc(1, sizeof *op.peer);
+		op.peer->id = p->id;
+		op.peer->router_id = p->router->id;
+		op.peer->asn = p->asn;
+		op.peer->bgp_id = p->bgp_id;
+		op.peer->local_asn = p->local_asn;
+		op.peer->type = p->type;
+		op.peer->afi = p->afi;
+		op.peer->up = p->up;
+		op.peer->rd = p->rd;
+		memcpy(op.peer->addr, p->addr, 16);
+		op.peer->up_since = p->up_since_us;
+		op.peer->down_since = p->down_since_us;
+		op.peer->down_reason = dup_or_null(p->down_reason);
+		op.peer->session_info = dup_or_null(p->session_info);
+		op.peer->stats = dup_or_null(p->stats);
 		break;
 	}
 	case RIB_EV_ATTRSET:
@@ -486,7 +502,6 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 		op.route.attr_id = c->attrs ? c->attrs->id : 0;
 		op.route.time = c->time_us;
 		op.route.router_time = c->router_time_us;
-		op.route.since = c->router_time_us ? c->router_time_us : c->time_us;
 		break;
 	}
 	}
@@ -540,11 +555,13 @@ static void op_free(struct store_op *op)
 {
 	switch (op->kind) {
 	case OP_ROUTER:
-		free(op->router.name), free(op->router.address), free(op->router.sys_name);
-		free(op->router.sys_descr), free(op->router.termination), free(op->router.counters);
+		free(op->router->name), free(op->router->address), free(op->router->sys_name);
+		free(op->router->sys_descr), free(op->router->termination), free(op->router->counters);
+		free(op->router);
 		break;
 	case OP_PEER:
-		free(op->peer.down_reason), free(op->peer.session_info), free(op->peer.stats);
+		free(op->peer->down_reason), free(op->peer->session_info), free(op->peer->stats);
+		free(op->peer);
 		break;
 	case OP_ATTR:
 		free(op->attr.data);
@@ -678,7 +695,7 @@ static void bind_route_row(sqlite3_stmt *s, int base, const struct store_op *op)
 	sqlite3_bind_int64(s, base + 5, op->route.path_id);
 	if (op->route.attr_id)
 		sqlite3_bind_int64(s, base + 6, (int64_t)op->route.attr_id);
-	sqlite3_bind_int64(s, base + 7, op->route.since);
+	sqlite3_bind_int64(s, base + 7, op->route.router_time ? op->route.router_time : op->route.time);
 }
 
 static void bind_hist_row(sqlite3_stmt *s, int base, const struct store_op *op)
@@ -763,42 +780,42 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 	}
 	case OP_ROUTER:
 		s = st->st_router;
-		sqlite3_bind_int64(s, 1, op->router.id);
-		bind_text(s, 2, op->router.name);
-		bind_text(s, 3, op->router.address);
-		bind_text(s, 4, op->router.sys_name);
-		bind_text(s, 5, op->router.sys_descr);
-		sqlite3_bind_int(s, 6, op->router.connected);
-		bind_time(s, 7, op->router.connected_since);
-		bind_time(s, 8, op->router.disconnected_since);
-		bind_time(s, 9, op->router.last_message);
-		sqlite3_bind_int64(s, 10, op->router.sessions);
-		sqlite3_bind_int(s, 11, op->router.strip_own_as);
-		bind_text(s, 12, op->router.termination);
-		bind_text(s, 13, op->router.counters);
+		sqlite3_bind_int64(s, 1, op->router->id);
+		bind_text(s, 2, op->router->name);
+		bind_text(s, 3, op->router->address);
+		bind_text(s, 4, op->router->sys_name);
+		bind_text(s, 5, op->router->sys_descr);
+		sqlite3_bind_int(s, 6, op->router->connected);
+		bind_time(s, 7, op->router->connected_since);
+		bind_time(s, 8, op->router->disconnected_since);
+		bind_time(s, 9, op->router->last_message);
+		sqlite3_bind_int64(s, 10, op->router->sessions);
+		sqlite3_bind_int(s, 11, op->router->strip_own_as);
+		bind_text(s, 12, op->router->termination);
+		bind_text(s, 13, op->router->counters);
 		return step(s);
 	case OP_PEER: {
 		uint8_t idb[4];
 		s = st->st_peer;
-		pw_addr_format(op->peer.afi, op->peer.addr, addr, sizeof addr);
-		pw_put32(idb, op->peer.bgp_id);
+		pw_addr_format(op->peer->afi, op->peer->addr, addr, sizeof addr);
+		pw_put32(idb, op->peer->bgp_id);
 		pw_addr_format(PW_AFI_IPV4, idb, id, sizeof id);
-		sqlite3_bind_int64(s, 1, op->peer.id);
-		sqlite3_bind_int64(s, 2, op->peer.router_id);
-		sqlite3_bind_int(s, 3, op->peer.type);
-		sqlite3_bind_int64(s, 4, (int64_t)op->peer.rd);
-		sqlite3_bind_int(s, 5, op->peer.afi);
+		sqlite3_bind_int64(s, 1, op->peer->id);
+		sqlite3_bind_int64(s, 2, op->peer->router_id);
+		sqlite3_bind_int(s, 3, op->peer->type);
+		sqlite3_bind_int64(s, 4, (int64_t)op->peer->rd);
+		sqlite3_bind_int(s, 5, op->peer->afi);
 		bind_text(s, 6, addr);
-		sqlite3_bind_blob(s, 7, op->peer.addr, 16, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 8, op->peer.asn);
+		sqlite3_bind_blob(s, 7, op->peer->addr, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 8, op->peer->asn);
 		bind_text(s, 9, id);
-		sqlite3_bind_int64(s, 10, op->peer.local_asn);
-		bind_text(s, 11, op->peer.up ? "up" : "down");
-		bind_time(s, 12, op->peer.up_since);
-		bind_time(s, 13, op->peer.down_since);
-		bind_text(s, 14, op->peer.down_reason);
-		bind_text(s, 15, op->peer.session_info);
-		bind_text(s, 16, op->peer.stats);
+		sqlite3_bind_int64(s, 10, op->peer->local_asn);
+		bind_text(s, 11, op->peer->up ? "up" : "down");
+		bind_time(s, 12, op->peer->up_since);
+		bind_time(s, 13, op->peer->down_since);
+		bind_text(s, 14, op->peer->down_reason);
+		bind_text(s, 15, op->peer->session_info);
+		bind_text(s, 16, op->peer->stats);
 		return step(s);
 	}
 	case OP_ATTR:
@@ -813,7 +830,7 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 			sqlite3_bind_int64(s, 1, op->route.route_id);
 			if (op->route.attr_id && op->route.action != RIB_WITHDRAW)
 				sqlite3_bind_int64(s, 2, (int64_t)op->route.attr_id);
-			sqlite3_bind_int64(s, 3, op->route.since);
+			sqlite3_bind_int64(s, 3, op->route.router_time ? op->route.router_time : op->route.time);
 			if ((rc = step(s)))
 				return rc;
 		}
@@ -932,15 +949,16 @@ static void *writer_main(void *arg)
 		}
 		/* take everything queued (up to the cap) in one swap */
 		size_t take = st->queue.n < STORE_MAX_BATCH ? st->queue.n : STORE_MAX_BATCH;
-		while (take < st->queue.n && st->queue.v[take - 1].group_more)
+		const struct store_op *front = st->queue.v + st->head;
+		while (take < st->queue.n && front[take - 1].group_more)
 			take++; /* a group is never split between transactions */
 		if (batch.cap < take) {
 			batch.cap = take;
 			batch.v = pw_realloc(batch.v, batch.cap * sizeof *batch.v);
 		}
-		memcpy(batch.v, st->queue.v, take * sizeof *batch.v);
-		memmove(st->queue.v, st->queue.v + take, (st->queue.n - take) * sizeof *st->queue.v);
+		memcpy(batch.v, front, take * sizeof *batch.v);
 		st->queue.n -= take;
+		st->head = st->queue.n ? st->head + take : 0;
 		batch.n = take;
 		pthread_mutex_unlock(&st->lock);
 

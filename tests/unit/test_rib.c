@@ -437,6 +437,63 @@ static void test_resync_deadline(void)
 	rib_free(rib);
 }
 
+/* ADD-PATH: path ids live beside the table (rib_table.path_ids), created
+ * at the first non-zero one and grown past many chunks. */
+static void test_addpath_ids(void)
+{
+	TEST_SECTION("add-path: the same prefix with several path ids, across table growth and peer down");
+	enum { N = 2000, PIDS = 3 };
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	struct rib *rib = rib_new(&cfg);
+	rib_subscribe(rib, on_event, NULL);
+	n_evs = 0;
+	struct rib_router *r = rib_router_connect(rib, "R4", "198.51.100.8", T0);
+	struct bmp_peer_hdr h = peer_hdr_v4(1, 65004);
+	struct rib_peer *p = rib_peer_get(r, &h);
+	rib_peer_up(p, NULL, T0);
+	uint8_t d[8] = { 0x80, 0x04, 0x00, 0x04, 0, 0, 0, 1 };
+	struct rib_attrset *a = rib_attrs_intern(rib, d, sizeof d);
+	/* path id 0 first for many prefixes, so the array is created late */
+	for (uint32_t pid = 0; pid < PIDS; pid++)
+		for (uint32_t i = 0; i < N; i++) {
+			struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 32 };
+			pw_put32(q.addr, 0x0a000000u + i);
+			rib_announce(p, BMP_VIEW_PRE, &q, pid * 10, a, T0, 0);
+		}
+	CHECK_INT(count_kind(0, RIB_EV_ROUTE), ==, N * PIDS);
+	CHECK_INT(peer_live(p), ==, N * PIDS);
+	int wrong = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 32 };
+		pw_put32(q.addr, 0x0a000000u + i);
+		const struct rib_route *x = rib_lookup(p, BMP_VIEW_PRE, &q, 0), *y = rib_lookup(p, BMP_VIEW_PRE, &q, 10),
+				       *z = rib_lookup(p, BMP_VIEW_PRE, &q, 20);
+		wrong += !x || !y || !z || x == y || y == z || x == z || rib_lookup(p, BMP_VIEW_PRE, &q, 5) != NULL;
+	}
+	CHECK_INT(wrong, ==, 0);
+	/* a withdraw names its path id: only that route goes */
+	struct pw_prefix q7 = { .afi = PW_AFI_IPV4, .len = 32 };
+	pw_put32(q7.addr, 0x0a000007u);
+	int mark = n_evs;
+	rib_withdraw(p, BMP_VIEW_PRE, &q7, 10, RIB_REASON_NONE, T0 + 1, 0);
+	CHECK_INT(count_kind(mark, RIB_EV_ROUTE), ==, 1);
+	CHECK_INT(evs[mark].path_id, ==, 10);
+	CHECK(rib_lookup(p, BMP_VIEW_PRE, &q7, 0) && rib_lookup(p, BMP_VIEW_PRE, &q7, 20));
+	CHECK(!rib_lookup(p, BMP_VIEW_PRE, &q7, 10));
+	/* peer down withdraws each route with its own path id */
+	mark = n_evs;
+	rib_peer_down(p, NULL, T0 + 2, 0);
+	int per_pid[PIDS] = { 0 };
+	for (int i = mark; i < n_evs; i++)
+		if (evs[i].kind == RIB_EV_ROUTE && evs[i].path_id % 10 == 0 && evs[i].path_id / 10 < PIDS)
+			per_pid[evs[i].path_id / 10]++;
+	CHECK_INT(per_pid[0], ==, N);
+	CHECK_INT(per_pid[1], ==, N - 1);
+	CHECK_INT(per_pid[2], ==, N);
+	rib_attrs_unref(rib, a);
+	rib_free(rib);
+}
+
 static void test_many(void)
 {
 	TEST_SECTION("many routes and sets: table growth and set deletion");
@@ -513,5 +570,6 @@ int main(void)
 	test_diff();
 	test_resync_deadline();
 	test_many();
+	test_addpath_ids();
 	return check_report("test_rib");
 }
