@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs what pathwatch needs on Debian 12 (as root; only what is missing)
 # and builds it into ./build. Sourced by run.sh and test.sh.
-#   PW_TEST_DEPS=1 also installs what the tests need (FRR, iproute2, python3;
+#   PW_TEST_DEPS=1 also installs what the tests need (FRR, GoBGP, pmacct for
+#   the benchmark's comparison, iproute2, python3;
 #   clang with its libFuzzer/sanitizer runtimes for the fuzz targets).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 need="meson ninja-build pkg-config gcc libc6-dev libuv1-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libssl-dev python3"
 if [ "${PW_TEST_DEPS:-0}" = 1 ]; then
-	need="$need frr iproute2 procps clang libclang-rt-14-dev"
+	need="$need frr gobgpd pmacct iproute2 procps clang libclang-rt-14-dev"
 fi
 missing=""
 for p in $need; do
