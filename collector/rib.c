@@ -13,6 +13,7 @@
  */
 #include "rib.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,7 +297,8 @@ static struct rib_attrset *attr_new(struct rib *rib, uint64_t id, const uint8_t 
 {
 	if ((uint64_t)(rib->attr_used + 1) * 10 > (uint64_t)rib->attr_cap * 7)
 		attr_grow(rib);
-	struct rib_attrset *a = pw_malloc(sizeof *a + len);
+	/* offsetof, not sizeof: the data starts in the struct's tail padding */
+	struct rib_attrset *a = pw_malloc(offsetof(struct rib_attrset, data) + len);
 	a->id = id;
 	a->refcnt = 0;
 	a->hash = h;
