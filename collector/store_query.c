@@ -200,7 +200,7 @@ int store_rib_cursor_parse(const char *c, uint8_t key[PW_PREFIX_KEY_LEN], size_t
 	}
 	*klen = len;
 	const char *d = dot + 1;
-	if (strspn(d, "0123456789") != strlen(d) || (d[0] == '0' && d[1]) || strlen(d) > 18)
+	if (!*d || strspn(d, "0123456789") != strlen(d) || (d[0] == '0' && d[1]) || strlen(d) > 18)
 		return -1; /* digits as written by store_rib_cursor_format, below 10^18 */
 	*id = strtoll(d, NULL, 10);
 	return 0;
