@@ -694,6 +694,12 @@ struct count_delta {
 	int64_t d[BMP_VIEWS];
 };
 
+/* routes.since: the router's time of the change, else the collector's */
+static int64_t route_since(const struct store_op *op)
+{
+	return op->route.router_time ? op->route.router_time : op->route.time;
+}
+
 static void bind_route_row(sqlite3_stmt *s, int base, const struct store_op *op)
 {
 	sqlite3_bind_int64(s, base + 1, op->route.route_id);
@@ -703,7 +709,7 @@ static void bind_route_row(sqlite3_stmt *s, int base, const struct store_op *op)
 	sqlite3_bind_int64(s, base + 5, op->route.path_id);
 	if (op->route.attr_id)
 		sqlite3_bind_int64(s, base + 6, (int64_t)op->route.attr_id);
-	sqlite3_bind_int64(s, base + 7, op->route.router_time ? op->route.router_time : op->route.time);
+	sqlite3_bind_int64(s, base + 7, route_since(op));
 }
 
 static void bind_hist_row(sqlite3_stmt *s, int base, const struct store_op *op)
@@ -838,7 +844,7 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 			sqlite3_bind_int64(s, 1, op->route.route_id);
 			if (op->route.attr_id && op->route.action != RIB_WITHDRAW)
 				sqlite3_bind_int64(s, 2, (int64_t)op->route.attr_id);
-			sqlite3_bind_int64(s, 3, op->route.router_time ? op->route.router_time : op->route.time);
+			sqlite3_bind_int64(s, 3, route_since(op));
 			if ((rc = step(s)))
 				return rc;
 		}

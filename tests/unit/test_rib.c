@@ -437,20 +437,28 @@ static void test_resync_deadline(void)
 	rib_free(rib);
 }
 
+/* A new RIB logging its events, with one router and one peer up. */
+static struct rib_peer *rib_with_peer(struct rib **rib, const char *router, const char *addr, uint32_t asn)
+{
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	*rib = rib_new(&cfg);
+	rib_subscribe(*rib, on_event, NULL);
+	n_evs = 0;
+	struct rib_router *r = rib_router_connect(*rib, router, addr, T0);
+	struct bmp_peer_hdr h = peer_hdr_v4(1, asn);
+	struct rib_peer *p = rib_peer_get(r, &h);
+	rib_peer_up(p, NULL, T0);
+	return p;
+}
+
 /* ADD-PATH: path ids live beside the table (rib_table.path_ids), created
  * at the first non-zero one and grown past many chunks. */
 static void test_addpath_ids(void)
 {
 	TEST_SECTION("add-path: the same prefix with several path ids, across table growth and peer down");
 	enum { N = 2000, PIDS = 3 };
-	struct rib_config cfg = { .resync_timeout_ms = 60000 };
-	struct rib *rib = rib_new(&cfg);
-	rib_subscribe(rib, on_event, NULL);
-	n_evs = 0;
-	struct rib_router *r = rib_router_connect(rib, "R4", "198.51.100.8", T0);
-	struct bmp_peer_hdr h = peer_hdr_v4(1, 65004);
-	struct rib_peer *p = rib_peer_get(r, &h);
-	rib_peer_up(p, NULL, T0);
+	struct rib *rib;
+	struct rib_peer *p = rib_with_peer(&rib, "R4", "198.51.100.8", 65004);
 	uint8_t d[8] = { 0x80, 0x04, 0x00, 0x04, 0, 0, 0, 1 };
 	struct rib_attrset *a = rib_attrs_intern(rib, d, sizeof d);
 	/* path id 0 first for many prefixes, so the array is created late */
@@ -498,14 +506,8 @@ static void test_many(void)
 {
 	TEST_SECTION("many routes and sets: table growth and set deletion");
 	enum { N = 3000 };
-	struct rib_config cfg = { .resync_timeout_ms = 60000 };
-	struct rib *rib = rib_new(&cfg);
-	rib_subscribe(rib, on_event, NULL);
-	n_evs = 0;
-	struct rib_router *r = rib_router_connect(rib, "R3", "198.51.100.7", T0);
-	struct bmp_peer_hdr h = peer_hdr_v4(1, 65002);
-	struct rib_peer *p = rib_peer_get(r, &h);
-	rib_peer_up(p, NULL, T0);
+	struct rib *rib;
+	struct rib_peer *p = rib_with_peer(&rib, "R3", "198.51.100.7", 65002);
 
 	/* N distinct sets (a MED per route), each used by one route */
 	static struct rib_attrset *sets[N];
