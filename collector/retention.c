@@ -9,7 +9,8 @@
  * horizon stays; a route whose last old row is a withdraw was absent at the
  * horizon, and that row goes too. Rows are examined in id order from a
  * cursor kept in `meta`, at most `window` per step; a row examined deletes
- * the rows of its route before it. The horizon actually reached is kept in
+ * the row before it in its route's chain (history.prev), the rows before
+ * that one having gone when it was examined. The horizon actually reached is kept in
  * `meta` ('history_kept_since'): the API refuses `at=` before it.
  */
 #include "retention.h"
@@ -44,7 +45,7 @@ void retention_free(struct retention *r) { free(r); }
 
 /* The step's window: the rows after the cursor older than the horizon. */
 #define WINDOW                                                                                         \
-	"SELECT id, route_id, action FROM history WHERE id > (SELECT value FROM meta WHERE key = 'prune_cursor')" \
+	"SELECT id, route_id, action, prev FROM history WHERE id > (SELECT value FROM meta WHERE key = 'prune_cursor')" \
 	" AND id <= (SELECT value FROM meta WHERE key = 'prune_next')"
 
 void retention_tick(struct retention *r, int64_t now_us)
@@ -67,13 +68,15 @@ void retention_tick(struct retention *r, int64_t now_us)
 		  " WHERE id > (SELECT value FROM meta WHERE key = 'prune_cursor') ORDER BY id LIMIT ?2) WHERE time < ?1",
 		  p, 2 },
 		{ "INSERT OR REPLACE INTO meta (key, value) SELECT 'prune_count', count(*) FROM (" WINDOW ")", NULL, 0 },
-		/* rows superseded by a later row examined in this step */
+		/* rows superseded by a row examined in this step: each row's
+		 * predecessor in its route's chain (earlier steps took the
+		 * rows before that one, when it was examined) */
 		{ "DELETE FROM history WHERE id IN (SELECT h.id FROM (" WINDOW ") w JOIN history h"
-		  " ON h.route_id = w.route_id AND h.id < w.id)",
+		  " ON h.id = w.prev AND h.route_id = w.route_id)",
 		  NULL, 0 },
-		/* withdraws that are their route's last row: absent at the horizon */
-		{ "DELETE FROM history WHERE id IN (SELECT w.id FROM (" WINDOW ") w WHERE w.action = 3"
-		  " AND NOT EXISTS (SELECT 1 FROM history n WHERE n.route_id = w.route_id AND n.id > w.id))",
+		/* withdraws that are their route's newest row: absent at the horizon */
+		{ "DELETE FROM history WHERE id IN (SELECT w.id FROM (" WINDOW ") w JOIN routes r ON r.id = w.route_id"
+		  " WHERE w.action = 3 AND r.hist = w.id)",
 		  NULL, 0 },
 		{ "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'prune_next') WHERE key = 'prune_cursor'",
 		  NULL, 0 },

@@ -28,7 +28,7 @@ enum { STORE_MAX_BATCH = 100000 };
  * SQLite keeps a statement journal (a temporary file) to undo a failing
  * statement's earlier rows, which tripled the writer's system time; a
  * failed batch is rolled back whole anyway. */
-enum { ROWS_PER_STMT = 32, ROUTE_COLS = 7, HIST_COLS = 6 };
+enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, HIST_COLS = 7 };
 
 /* The queue starts at QUEUE_FIRST ops; the queue or batch array, once
  * above QUEUE_KEEP ops, is freed when the writer has emptied it: a full
@@ -91,6 +91,12 @@ struct opvec {
 	size_t n, cap;
 };
 
+/* A route op and the history row id it was given. */
+struct row_ref {
+	const struct store_op *op;
+	int64_t hist;
+};
+
 struct store {
 	char *path;
 	dev_t dev;   /* the file opened: if `path` stops naming it, commits stop */
@@ -112,9 +118,15 @@ struct store {
 	void (*drained_fn)(void *);   /* guarded by lock */
 	void *drained_ctx;
 	/* writer-only */
-	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_route_upd, *st_hist, *st_count, *st_meta;
+	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_route_upd, *st_hist, *st_hist_chg, *st_count,
+		*st_meta;
 	sqlite3_stmt *st_route_new_n, *st_hist_n; /* the same, ROWS_PER_STMT rows at a time */
-	const struct store_op *hist_rows[ROWS_PER_STMT]; /* history rows not yet inserted */
+	/* History row ids are given by the writer, in op order, so that a new
+	 * route's row can name its first history row (routes.hist) when it is
+	 * inserted, before that history row. Never an id used before, even by
+	 * a row since pruned: see store_load. */
+	int64_t next_hist;
+	struct row_ref hist_rows[ROWS_PER_STMT]; /* first announces not yet inserted */
 	int n_hist_rows;
 	struct {
 		const char *sql;
@@ -636,20 +648,35 @@ static int prepare(struct store *st)
 		" asn=?8, bgp_id=?9, local_asn=?10, state=?11, up_since=?12, down_since=?13, down_reason=?14,"
 		" session_info=?15, stats=?16",
 		"INSERT OR REPLACE INTO attrs (id, data) VALUES (?1, ?2)",
-		"INSERT INTO routes (id, peer_id, view, prefix, path_id, attr_id, since) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-		"UPDATE routes SET attr_id = ?2, since = ?3 WHERE id = ?1",
-		"INSERT INTO history (route_id, time, router_time, action, reason, attr_id) VALUES (?1,?2,?3,?4,?5,?6)",
+		"INSERT INTO routes (id, peer_id, view, prefix, path_id, attr_id, since, hist) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+		"UPDATE routes SET attr_id = ?2, since = ?3, hist = ?4 WHERE id = ?1",
+		"INSERT INTO history (id, route_id, time, router_time, action, reason, attr_id) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+		/* a change: the row before it is the route's newest until now */
+		"INSERT INTO history (id, route_id, time, router_time, action, reason, attr_id, prev)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,(SELECT hist FROM routes WHERE id = ?2))",
 		"UPDATE peers SET n_pre = n_pre + ?2, n_post = n_post + ?3, n_loc_rib = n_loc_rib + ?4,"
 		" n_out_pre = n_out_pre + ?5, n_out_post = n_out_post + ?6 WHERE id = ?1",
 		"UPDATE meta SET value = value + ?1 WHERE key = 'history_rows'",
 	};
-	sqlite3_stmt **out[] = { &st->st_router, &st->st_peer, &st->st_attr, &st->st_route_new,
-				 &st->st_route_upd, &st->st_hist, &st->st_count, &st->st_meta };
-	char *route_n = multi_row_sql("INSERT OR FAIL INTO routes (id, peer_id, view, prefix, path_id, attr_id, since) VALUES ",
-				      ROUTE_COLS);
-	char *hist_n = multi_row_sql("INSERT OR FAIL INTO history (route_id, time, router_time, action, reason, attr_id) VALUES ",
-				     HIST_COLS);
-	int rc = 0;
+	sqlite3_stmt **out[] = { &st->st_router, &st->st_peer, &st->st_attr, &st->st_route_new, &st->st_route_upd,
+				 &st->st_hist, &st->st_hist_chg, &st->st_count, &st->st_meta };
+	char *route_n = multi_row_sql(
+		"INSERT OR FAIL INTO routes (id, peer_id, view, prefix, path_id, attr_id, since, hist) VALUES ", ROUTE_COLS);
+	char *hist_n = multi_row_sql(
+		"INSERT OR FAIL INTO history (id, route_id, time, router_time, action, reason, attr_id) VALUES ", HIST_COLS);
+	/* the next history row id: above every row there is, and above every
+	 * row pruned (all at or below prune_cursor), so that a chain's link to
+	 * a pruned row never leads to a newer row */
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db,
+				    "SELECT max(coalesce((SELECT max(id) FROM history), 0),"
+				    " coalesce((SELECT value FROM meta WHERE key = 'prune_cursor'), 0)) + 1",
+				    -1, &s, NULL);
+	if (!rc && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		st->next_hist = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
 	for (size_t i = 0; i < sizeof sql / sizeof sql[0] && !rc; i++)
 		rc = sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, out[i], NULL);
 	if (!rc)
@@ -700,8 +727,9 @@ static int64_t route_since(const struct store_op *op)
 	return op->route.router_time ? op->route.router_time : op->route.time;
 }
 
-static void bind_route_row(sqlite3_stmt *s, int base, const struct store_op *op)
+static void bind_route_row(sqlite3_stmt *s, int base, const struct row_ref *row)
 {
+	const struct store_op *op = row->op;
 	sqlite3_bind_int64(s, base + 1, op->route.route_id);
 	sqlite3_bind_int64(s, base + 2, op->route.peer_id);
 	sqlite3_bind_int(s, base + 3, op->route.view);
@@ -710,43 +738,45 @@ static void bind_route_row(sqlite3_stmt *s, int base, const struct store_op *op)
 	if (op->route.attr_id)
 		sqlite3_bind_int64(s, base + 6, (int64_t)op->route.attr_id);
 	sqlite3_bind_int64(s, base + 7, route_since(op));
+	sqlite3_bind_int64(s, base + 8, row->hist);
 }
 
-static void bind_hist_row(sqlite3_stmt *s, int base, const struct store_op *op)
+static void bind_hist_row(sqlite3_stmt *s, int base, const struct row_ref *row)
 {
-	sqlite3_bind_int64(s, base + 1, op->route.route_id);
-	sqlite3_bind_int64(s, base + 2, op->route.time);
-	bind_time(s, base + 3, op->route.router_time);
-	sqlite3_bind_int(s, base + 4, op->route.action);
+	const struct store_op *op = row->op;
+	sqlite3_bind_int64(s, base + 1, row->hist);
+	sqlite3_bind_int64(s, base + 2, op->route.route_id);
+	sqlite3_bind_int64(s, base + 3, op->route.time);
+	bind_time(s, base + 4, op->route.router_time);
+	sqlite3_bind_int(s, base + 5, op->route.action);
 	if (op->route.reason)
-		sqlite3_bind_int(s, base + 5, op->route.reason);
+		sqlite3_bind_int(s, base + 6, op->route.reason);
 	if (op->route.attr_id)
-		sqlite3_bind_int64(s, base + 6, (int64_t)op->route.attr_id);
+		sqlite3_bind_int64(s, base + 7, (int64_t)op->route.attr_id);
 }
 
 /* Inserts n rows, ROWS_PER_STMT at a time with `many`, the rest with `one`
  * (unset parameters are NULL: step clears the bindings). */
 static int insert_rows(sqlite3_stmt *one, sqlite3_stmt *many, int cols,
-		       void (*bind)(sqlite3_stmt *, int, const struct store_op *), const struct store_op *const *v,
-		       size_t n)
+		       void (*bind)(sqlite3_stmt *, int, const struct row_ref *), const struct row_ref *v, size_t n)
 {
 	size_t i = 0;
 	int rc = 0;
 	for (; i + ROWS_PER_STMT <= n && !rc; i += ROWS_PER_STMT) {
 		for (int j = 0; j < ROWS_PER_STMT; j++)
-			bind(many, j * cols, v[i + j]);
+			bind(many, j * cols, &v[i + j]);
 		rc = step(many);
 	}
 	for (; i < n && !rc; i++) {
-		bind(one, 0, v[i]);
+		bind(one, 0, &v[i]);
 		rc = step(one);
 	}
 	return rc;
 }
 
-/* History rows are inserted in their order, a statement's worth at a time;
- * before any op other than a route's they are flushed (an exec may read or
- * prune history). */
+/* A new route's first history row has no previous row: these are
+ * inserted a statement's worth at a time; before any op other than a
+ * route's they are flushed (an exec may read or prune history). */
 static int flush_history(struct store *st)
 {
 	int rc = insert_rows(st->st_hist, st->st_hist_n, HIST_COLS, bind_hist_row, st->hist_rows,
@@ -839,18 +869,24 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 		return step(s);
 	case OP_ROUTE: {
 		int rc;
-		if (!op->route.new_key) { /* new keys were inserted first, see commit_batch */
+		struct row_ref row = { op, st->next_hist++ };
+		if (op->route.new_key) { /* its routes row, naming this row, was inserted first: see commit_batch */
+			st->hist_rows[st->n_hist_rows++] = row;
+			if (st->n_hist_rows == ROWS_PER_STMT && (rc = flush_history(st)))
+				return rc;
+		} else { /* the history row links to the route's newest, then becomes it */
+			bind_hist_row(st->st_hist_chg, 0, &row);
+			if ((rc = step(st->st_hist_chg)))
+				return rc;
 			s = st->st_route_upd;
 			sqlite3_bind_int64(s, 1, op->route.route_id);
 			if (op->route.attr_id && op->route.action != RIB_WITHDRAW)
 				sqlite3_bind_int64(s, 2, (int64_t)op->route.attr_id);
 			sqlite3_bind_int64(s, 3, route_since(op));
+			sqlite3_bind_int64(s, 4, row.hist);
 			if ((rc = step(s)))
 				return rc;
 		}
-		st->hist_rows[st->n_hist_rows++] = op;
-		if (st->n_hist_rows == ROWS_PER_STMT && (rc = flush_history(st)))
-			return rc;
 		(*hist)++;
 		int delta = op->route.action == RIB_ANNOUNCE ? 1 : op->route.action == RIB_WITHDRAW ? -1 : 0;
 		if (delta) {
@@ -876,7 +912,7 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 
 static int cmp_new_route(const void *a, const void *b)
 {
-	const struct store_op *x = *(const struct store_op *const *)a, *y = *(const struct store_op *const *)b;
+	const struct store_op *x = ((const struct row_ref *)a)->op, *y = ((const struct row_ref *)b)->op;
 	int c = memcmp(x->route.key, y->route.key, PW_PREFIX_KEY_LEN);
 	return c ? c : (x->route.route_id > y->route.route_id) - (x->route.route_id < y->route.route_id);
 }
@@ -884,7 +920,9 @@ static int cmp_new_route(const void *a, const void *b)
 /* The batch's new route keys, inserted in prefix order: the routes_prefix
  * index is then walked once per batch instead of at random (a full table
  * arrives in the router's order, not the key's). Nothing else in a batch
- * reads these rows before they exist: an op on a key follows its insert. */
+ * reads these rows before they exist: an op on a key follows its insert.
+ * Each names its first history row: the id apply_op will give that op
+ * (one per route op, in order from st->next_hist). */
 static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 {
 	size_t k = 0;
@@ -892,14 +930,18 @@ static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 		k += ops[i].kind == OP_ROUTE && ops[i].route.new_key;
 	if (!k)
 		return 0;
-	struct store_op **v = pw_malloc(k * sizeof *v);
+	struct row_ref *v = pw_malloc(k * sizeof *v);
+	int64_t hist = st->next_hist;
 	k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (ops[i].kind == OP_ROUTE && ops[i].route.new_key)
-			v[k++] = &ops[i];
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].kind != OP_ROUTE)
+			continue;
+		if (ops[i].route.new_key)
+			v[k++] = (struct row_ref){ &ops[i], hist };
+		hist++;
+	}
 	qsort(v, k, sizeof *v, cmp_new_route);
-	int rc = insert_rows(st->st_route_new, st->st_route_new_n, ROUTE_COLS, bind_route_row,
-			     (const struct store_op *const *)v, k);
+	int rc = insert_rows(st->st_route_new, st->st_route_new_n, ROUTE_COLS, bind_route_row, v, k);
 	free(v);
 	return rc;
 }
@@ -909,6 +951,7 @@ static int commit_batch(struct store *st, struct store_op *ops, size_t n, uint64
 	struct count_delta *deltas = NULL;
 	size_t nd = 0;
 	uint64_t hist = 0;
+	int64_t first_hist = st->next_hist;
 	int rc = 0;
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return sqlite3_errcode(st->db);
@@ -931,8 +974,10 @@ static int commit_batch(struct store *st, struct store_op *ops, size_t n, uint64
 	free(deltas);
 	if (!rc && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = sqlite3_errcode(st->db);
-	if (rc)
+	if (rc) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->next_hist = first_hist; /* the retry gives the same ids */
+	}
 	*hist_out = hist;
 	return rc;
 }
@@ -1051,7 +1096,7 @@ void store_close(struct store *st)
 		pthread_join(st->thread, NULL);
 	}
 	sqlite3_stmt *stmts[] = { st->st_router, st->st_peer, st->st_attr, st->st_route_new,
-				  st->st_route_upd, st->st_hist, st->st_count, st->st_meta,
+				  st->st_route_upd, st->st_hist, st->st_hist_chg, st->st_count, st->st_meta,
 				  st->st_route_new_n, st->st_hist_n };
 	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
 		sqlite3_finalize(stmts[i]);

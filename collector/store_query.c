@@ -45,10 +45,13 @@ struct bind {
 	size_t blob_len;
 };
 
+/* a `shorter` IPv6 /128 binds 129 keys, twice in a history query */
+enum { SQL_MAX_BINDS = 320 };
+
 struct sql {
 	char s[4096];
 	size_t len;
-	struct bind b[160];
+	struct bind b[SQL_MAX_BINDS];
 	int nb;
 };
 
@@ -59,11 +62,11 @@ static void sql_add(struct sql *q, const char *text)
 	memcpy(q->s + q->len, text, l + 1);
 	q->len += l;
 }
-static void bind_int(struct sql *q, int64_t v) { pw_require(q->nb < 160); q->b[q->nb].type = B_INT; q->b[q->nb++].i = v; }
-static void bind_txt(struct sql *q, const char *t) { pw_require(q->nb < 160); q->b[q->nb].type = B_TEXT; q->b[q->nb++].t = t; }
+static void bind_int(struct sql *q, int64_t v) { pw_require(q->nb < SQL_MAX_BINDS); q->b[q->nb].type = B_INT; q->b[q->nb++].i = v; }
+static void bind_txt(struct sql *q, const char *t) { pw_require(q->nb < SQL_MAX_BINDS); q->b[q->nb].type = B_TEXT; q->b[q->nb++].t = t; }
 static void bind_key(struct sql *q, const uint8_t *k, size_t len)
 {
-	pw_require(q->nb < 160 && len <= PW_PREFIX_KEY_LEN);
+	pw_require(q->nb < SQL_MAX_BINDS && len <= PW_PREFIX_KEY_LEN);
 	q->b[q->nb].type = B_BLOB;
 	q->b[q->nb].blob_len = len;
 	memcpy(q->b[q->nb++].blob, k, len);
@@ -88,6 +91,36 @@ static sqlite3_stmt *sql_prepare(sqlite3 *db, struct sql *q, char *err, size_t n
 	return st;
 }
 
+/* " AND <routes alias>.prefix ..." for the filter's prefix and match. */
+static void add_prefix_filter(struct sql *q, const struct store_route_filter *f, const char *alias)
+{
+	uint8_t key[PW_PREFIX_KEY_LEN];
+	sql_add(q, " AND ");
+	sql_add(q, alias);
+	switch (f->match) {
+	case STORE_MATCH_EXACT:
+		sql_add(q, ".prefix = ?");
+		bind_key(q, key, pw_prefix_key(&f->prefix, key));
+		break;
+	case STORE_MATCH_LONGER: /* the prefix and every more-specific */
+		sql_add(q, ".prefix BETWEEN ? AND ?");
+		bind_key(q, key, pw_prefix_key(&f->prefix, key));
+		bind_key(q, key, pw_prefix_key_last(&f->prefix, key));
+		break;
+	case STORE_MATCH_SHORTER: /* the prefix and every less-specific */
+		sql_add(q, ".prefix IN (");
+		for (int l = 0; l <= f->prefix.len; l++) {
+			struct pw_prefix p = f->prefix;
+			p.len = (uint8_t)l;
+			pw_prefix_mask(&p);
+			sql_add(q, l ? ",?" : "?");
+			bind_key(q, key, pw_prefix_key(&p, key));
+		}
+		sql_add(q, ")");
+		break;
+	}
+}
+
 /* WHERE clauses shared by rib and history (routes r, peers p, routers ro). */
 static void add_filter(struct sql *q, const struct store_route_filter *f)
 {
@@ -103,31 +136,8 @@ static void add_filter(struct sql *q, const struct store_route_filter *f)
 		sql_add(q, " AND r.view = ?");
 		bind_int(q, f->view);
 	}
-	if (!f->has_prefix)
-		return;
-	uint8_t key[PW_PREFIX_KEY_LEN];
-	switch (f->match) {
-	case STORE_MATCH_EXACT:
-		sql_add(q, " AND r.prefix = ?");
-		bind_key(q, key, pw_prefix_key(&f->prefix, key));
-		break;
-	case STORE_MATCH_LONGER: /* the prefix and every more-specific */
-		sql_add(q, " AND r.prefix BETWEEN ? AND ?");
-		bind_key(q, key, pw_prefix_key(&f->prefix, key));
-		bind_key(q, key, pw_prefix_key_last(&f->prefix, key));
-		break;
-	case STORE_MATCH_SHORTER: /* the prefix and every less-specific */
-		sql_add(q, " AND r.prefix IN (");
-		for (int l = 0; l <= f->prefix.len; l++) {
-			struct pw_prefix p = f->prefix;
-			p.len = (uint8_t)l;
-			pw_prefix_mask(&p);
-			sql_add(q, l ? ",?" : "?");
-			bind_key(q, key, pw_prefix_key(&p, key));
-		}
-		sql_add(q, ")");
-		break;
-	}
+	if (f->has_prefix)
+		add_prefix_filter(q, f, "r");
 }
 
 /* ------------------------------------------------------------ route JSON */
@@ -226,11 +236,15 @@ json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **b
 		return NULL;
 	}
 	if (q->has_at) {
-		/* the latest change at or before `at` of each route key */
+		/* the latest change at or before `at` of each route key: its
+		 * history chain walked back from the newest row */
 		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, coalesce(h.router_time, h.time), h.action"
 			    " FROM routes r INDEXED BY routes_prefix JOIN peers p ON p.id = r.peer_id"
-			    " JOIN routers ro ON ro.id = p.router_id JOIN history h ON h.id = (SELECT h2.id FROM history h2 WHERE h2.route_id = r.id"
-			    " AND h2.time <= ? ORDER BY h2.time DESC, h2.id DESC LIMIT 1)"
+			    " JOIN routers ro ON ro.id = p.router_id JOIN history h ON h.id = (WITH RECURSIVE"
+			    " c(id, prev, time) AS (SELECT h2.id, h2.prev, h2.time FROM history h2 WHERE h2.id = r.hist"
+			    " AND h2.route_id = r.id UNION ALL SELECT h2.id, h2.prev, h2.time FROM c JOIN history h2"
+			    " ON h2.id = c.prev AND h2.route_id = r.id WHERE c.time > ?1)"
+			    " SELECT id FROM c WHERE time <= ?1 LIMIT 1)"
 			    " LEFT JOIN attrs a ON a.id = h.attr_id WHERE h.action != 3");
 		bind_int(&s, q->at_us);
 	} else {
@@ -306,6 +320,19 @@ json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const 
 		    " FROM history h JOIN routes r ON r.id = h.route_id JOIN peers p ON p.id = r.peer_id"
 		    " JOIN routers ro ON ro.id = p.router_id LEFT JOIN attrs a ON a.id = h.attr_id WHERE 1");
 	add_filter(&s, &q->f);
+	if (q->f.has_prefix) {
+		/* the rows of the prefix's routes, from their history chains,
+		 * instead of a walk of all history */
+		sql_add(&s, " AND h.id IN (WITH RECURSIVE c(id, rid) AS (SELECT r2.hist, r2.id FROM routes r2 WHERE 1");
+		add_prefix_filter(&s, &q->f, "r2");
+		sql_add(&s, " UNION ALL SELECT h2.prev, h2.route_id FROM c JOIN history h2 ON h2.id = c.id"
+			    " AND h2.route_id = c.rid WHERE h2.prev IS NOT NULL");
+		if (q->has_from) { /* no need to walk further back */
+			sql_add(&s, " AND h2.time >= ?");
+			bind_int(&s, q->from_us);
+		}
+		sql_add(&s, ") SELECT id FROM c)");
+	}
 	if (q->has_from) {
 		sql_add(&s, " AND h.time >= ?");
 		bind_int(&s, q->from_us);

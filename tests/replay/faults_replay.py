@@ -235,13 +235,21 @@ def test_kill9_during_full_table(tmp):
         check((n, dg) == (kept[1], kept[2]), "rows committed before the last kill unchanged after the re-dump")
         c = ro(db)
         bad = c.execute(
-            "SELECT count(*) FROM routes r LEFT JOIN history h ON h.id = (SELECT max(id) FROM history h2"
-            " WHERE h2.route_id = r.id) WHERE (r.attr_id IS NULL) != (h.action IS NULL OR h.action = 3)"
-            " OR (r.attr_id IS NOT NULL AND h.attr_id IS NOT r.attr_id)").fetchone()[0]
+            "SELECT count(*) FROM routes r LEFT JOIN (SELECT route_id, max(id) AS id FROM history GROUP BY route_id) l"
+            " ON l.route_id = r.id LEFT JOIN history h ON h.id = l.id WHERE (r.attr_id IS NULL) != (h.action IS NULL OR h.action = 3)"
+            " OR (r.attr_id IS NOT NULL AND h.attr_id IS NOT r.attr_id)"
+            " OR r.hist IS NOT h.id").fetchone()[0]
         live = c.execute("SELECT count(*) FROM routes WHERE attr_id IS NOT NULL").fetchone()[0]
         c.close()
         check(live == n_routes, "every route of the table is live", live)
-        check(bad == 0, "each route's last history row agrees with the live RIB", bad)
+        check(bad == 0, "each route's last history row agrees with the live RIB and heads its chain", bad)
+        # each row links to the route's row before it (the chains rib?at= and history walk)
+        c = ro(db)
+        broken = c.execute(
+            "SELECT count(*) FROM (SELECT prev, lag(id) OVER (PARTITION BY route_id ORDER BY id) AS want"
+            " FROM history) WHERE prev IS NOT want").fetchone()[0]
+        c.close()
+        check(broken == 0, "every history row links to its route's previous row", broken)
         s.close()
     finally:
         d.stop()

@@ -141,7 +141,7 @@ static void test_ordered_inserts(void)
 	CHECK_INT(q_int(other, "SELECT count(*) FROM routes WHERE attr_id IS NOT NULL"), ==, N - 1);
 	CHECK_INT(q_int(other, "SELECT count(*) FROM history"), ==, N + 2);
 	CHECK_INT(store_history_rows(st), ==, N + 2);
-	char sql[200];
+	char sql[320];
 	snprintf(sql, sizeof sql, "SELECT attr_id FROM routes WHERE id = %u", changed_id);
 	CHECK_INT(q_int(other, sql), ==, b->id);
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM routes WHERE id = %u AND attr_id IS NULL", gone_id);
@@ -153,6 +153,17 @@ static void test_ordered_inserts(void)
 	if (CHECK(sqlite3_prepare_v2(other, sql, -1, &s, NULL) == SQLITE_OK) && CHECK(sqlite3_step(s) == SQLITE_ROW))
 		CHECK_STR((const char *)sqlite3_column_text(s, 0), "1,2");
 	sqlite3_finalize(s);
+	/* each route's history is a chain from routes.hist back by prev */
+	snprintf(sql, sizeof sql,
+		 "SELECT h.action = 2 AND p.action = 1 AND p.prev IS NULL AND p.id < h.id FROM routes r"
+		 " JOIN history h ON h.id = r.hist AND h.route_id = r.id JOIN history p ON p.id = h.prev AND p.route_id = r.id"
+		 " WHERE r.id = %u",
+		 changed_id);
+	CHECK_INT(q_int(other, sql), ==, 1);
+	snprintf(sql, sizeof sql, "SELECT h.action FROM routes r JOIN history h ON h.id = r.hist WHERE r.id = %u", gone_id);
+	CHECK_INT(q_int(other, sql), ==, 3);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM routes r JOIN history h ON h.id = r.hist AND h.route_id = r.id"), ==, N);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM history WHERE prev IS NOT NULL"), ==, 2);
 	/* the live counts of the peer follow */
 	CHECK_INT(q_int(other, "SELECT n_pre FROM peers"), ==, N - 1);
 	sqlite3_close(other);
@@ -164,18 +175,26 @@ static void test_ordered_inserts(void)
  * IPv4 keys become 6 bytes, IPv6 keys stay, and the routes load. */
 extern const struct pw_embedded pw_schema_migrations[];
 
+/* A database file `name` as pathwatch wrote it at migration 005, with the
+ * rows of `sql`; its path in `path`. */
+static bool write_v5_db(const char *name, const char *sql, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%s", dir, name);
+	sqlite3 *db;
+	if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK))
+		return false;
+	for (int i = 0; i < 5; i++)
+		CHECK(sqlite3_exec(db, (const char *)pw_schema_migrations[i].data, NULL, NULL, NULL) == SQLITE_OK);
+	bool ok = CHECK(sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL) == SQLITE_OK) &&
+		  CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	return ok;
+}
+
 static void test_migration_006(void)
 {
 	TEST_SECTION("migration 006: IPv4 prefix keys of an older database become 6 bytes and still load");
-	char path[128];
-	snprintf(path, sizeof path, "%s/old.db", dir);
-	sqlite3 *db;
-	if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK))
-		return;
-	for (int i = 0; i < 5; i++) /* the schema as pathwatch had it at 005 */
-		CHECK(sqlite3_exec(db, (const char *)pw_schema_migrations[i].data, NULL, NULL, NULL) == SQLITE_OK);
 	static const char old[] =
-		"PRAGMA user_version = 5;"
 		"INSERT INTO routers (id, name) VALUES (1, 'R1');"
 		"INSERT INTO peers (id, router_id, peer_type, rd, afi, address, address_bin, asn, state)"
 		" VALUES (1, 1, 0, 0, 1, '192.0.2.1', zeroblob(16), 65001, 'up');"
@@ -184,10 +203,9 @@ static void test_migration_006(void)
 		"INSERT INTO routes VALUES (1, 1, 0, x'010a110b0000000000000000000000000019', 0, 1, 5);"
 		"INSERT INTO routes VALUES (2, 1, 0, x'0220010db800000000000000000000000020', 0, 1, 5);"
 		"INSERT INTO routes VALUES (3, 1, 0, x'01c00002000000000000000000000000001c', 0, NULL, 5);";
-	CHECK(sqlite3_exec(db, old, NULL, NULL, NULL) == SQLITE_OK);
-	CHECK_INT(q_int(db, "SELECT count(*) FROM routes WHERE length(prefix) = 18"), ==, 3);
-	sqlite3_close(db);
-
+	char path[128];
+	if (!write_v5_db("old.db", old, path, sizeof path))
+		return;
 	struct store *st = open_store("old.db");
 	if (!CHECK(st))
 		return;
@@ -222,6 +240,67 @@ static void test_migration_006(void)
 	rib_free(rib);
 }
 
+/* A database written before migration 007 (history found by its
+ * (route_id, time) index) gets its chains; rows written after the
+ * migration continue them, with ids above every pruned row's. */
+static void test_migration_007(void)
+{
+	TEST_SECTION("migration 007: history of an older database becomes per-route chains that new rows continue");
+	/* as at 006: that migration changed only the keys (with the store's
+	 * function), so 005 with 6-byte keys */
+	static const char old[] =
+		"INSERT INTO routers (id, name) VALUES (1, 'R1');"
+		"INSERT INTO peers (id, router_id, peer_type, rd, afi, address, address_bin, asn, state)"
+		" VALUES (1, 1, 0, 0, 1, '192.0.2.1', x'c0000201000000000000000000000000', 65001, 'up');"
+		"INSERT INTO attrs VALUES (1, x'40010100'), (2, x'40010102');"
+		"INSERT INTO routes VALUES (1, 1, 0, x'010a000000' || x'18', 0, 2, 30);"
+		"INSERT INTO routes VALUES (2, 1, 0, x'010a000100' || x'18', 0, NULL, 40);"
+		/* interleaved: route 1 announce, change; route 2 announce, withdraw;
+		 * rows 2 and 3 were pruned (ids up to 60 examined) */
+		"INSERT INTO history (id, route_id, time, action, attr_id) VALUES (1, 1, 10, 1, 1), (4, 2, 20, 1, 1),"
+		" (5, 1, 30, 2, 2), (7, 2, 40, 3, 1);"
+		"UPDATE meta SET value = 60 WHERE key = 'prune_cursor';";
+	char path[128];
+	if (!write_v5_db("old7.db", old, path, sizeof path))
+		return;
+
+	struct store *st = open_store("old7.db");
+	if (!CHECK(st))
+		return;
+	sqlite3 *other;
+	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	CHECK_INT(q_int(other, "PRAGMA user_version"), >=, 7);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM sqlite_master WHERE name = 'history_route'"), ==, 0);
+	CHECK_INT(q_int(other, "SELECT group_concat(id || ':' || coalesce(prev, '-'), ' ') = '1:- 4:- 5:1 7:4' FROM history"),
+		  ==, 1);
+	CHECK_INT(q_int(other, "SELECT group_concat(hist) = '5,7' FROM routes"), ==, 1);
+
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	struct rib *rib = rib_new(&cfg);
+	char err[256] = "";
+	CHECK_INT(store_load(st, rib, err, sizeof err), ==, 0);
+	store_start(st, rib);
+	struct rib_router *r = rib_router_connect(rib, "R1", "198.51.100.1", T0);
+	struct bmp_peer_hdr h = { .type = BMP_PEER_GLOBAL, .afi = PW_AFI_IPV4, .addr = { 192, 0, 2, 1 }, .asn = 65001 };
+	struct rib_peer *peer = rib_peer_get(r, &h);
+	rib_peer_up(peer, NULL, T0);
+	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
+	struct pw_prefix p1 = pfx("10.0.0.0/24"), p2 = pfx("10.0.1.0/24");
+	rib_withdraw(peer, BMP_VIEW_PRE, &p1, 0, RIB_REASON_NONE, T0 + 1, 0); /* an existing route changes */
+	rib_announce(peer, BMP_VIEW_PRE, &p2, 0, a, T0 + 2, 0);                /* a withdrawn one returns */
+	rib_attrs_unref(rib, a);
+	store_flush(st);
+	CHECK(!store_failing(st));
+	/* ids above the pruned rows' (60); each row links to its route's previous newest */
+	CHECK_INT(q_int(other, "SELECT group_concat(id || ':' || route_id || ':' || prev, ' ') = '61:1:5 62:2:7'"
+			       " FROM history WHERE id > 7"),
+		  ==, 1);
+	CHECK_INT(q_int(other, "SELECT group_concat(hist) = '61,62' FROM routes"), ==, 1);
+	sqlite3_close(other);
+	store_close(st);
+	rib_free(rib);
+}
+
 int main(void)
 {
 	pw_log_set_level(PW_LOG_WARN);
@@ -232,6 +311,7 @@ int main(void)
 	test_drain_callback();
 	test_ordered_inserts();
 	test_migration_006();
+	test_migration_007();
 	char cmd[200];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
