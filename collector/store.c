@@ -38,7 +38,7 @@ enum { QUEUE_FIRST = 4096, QUEUE_KEEP = 65536 };
 enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE, OP_EXEC };
 
 /* Router and peer rows are rare: kept out of line so that every queued op
- * is as small as a route's (72 bytes; the queue holds up to
+ * is as small as a route's (48 bytes; the queue holds up to
  * STORE_HIGH_WATER of them). */
 struct op_router {
 	uint32_t id, sessions;
@@ -57,8 +57,16 @@ struct op_peer {
 };
 
 struct store_op {
-	uint8_t kind;
-	bool group_more; /* the next op belongs to the same transaction */
+	uint8_t kind : 4;
+	bool group_more : 1; /* the next op belongs to the same transaction */
+	/* OP_ROUTE's small fields, here rather than in the union, where they
+	 * would take another 8 bytes: a full table is queued by the million */
+	bool new_key : 1;    /* the route's first op ever: its key is set */
+	uint8_t action : 2;  /* enum rib_action */
+	uint8_t view : 3;    /* enum bmp_view */
+	uint8_t reason : 2;  /* enum rib_reason */
+	bool key_v6 : 1;     /* the key is 18 bytes, out of line */
+	uint32_t route_id;
 	union {
 		struct op_router *router; /* owned */
 		struct op_peer *peer;     /* owned */
@@ -68,11 +76,11 @@ struct store_op {
 			uint8_t *data;
 		} attr;
 		struct {
-			uint32_t route_id, peer_id, path_id;
-			uint8_t view, action, reason;
-			bool new_key;
-			uint8_t key[PW_PREFIX_KEY_LEN]; /* zero-padded: memcmp over all of it orders as SQLite does */
-			uint8_t key_len;
+			uint32_t peer_id, path_id;
+			union { /* only with new_key: the writer inserts the routes row */
+				uint8_t v4[8];  /* PW_PREFIX_KEY_LEN_V4 bytes */
+				uint8_t *v6;    /* PW_PREFIX_KEY_LEN bytes, owned */
+			} key;
 			uint64_t attr_id;
 			int64_t time, router_time; /* routes.since is router_time, else time */
 		} route;
@@ -84,7 +92,15 @@ struct store_op {
 		} exec;
 	};
 };
-_Static_assert(sizeof(struct store_op) <= 72, "struct store_op grew");
+_Static_assert(sizeof(struct store_op) <= 48, "struct store_op grew");
+_Static_assert(BMP_VIEWS <= 8 && RIB_REASON_TREAT_AS_WITHDRAW < 4 && RIB_WITHDRAW < 4, "a route op's bit-field is too narrow");
+
+/* A new route's key and its length. */
+static const uint8_t *op_key(const struct store_op *op, size_t *len)
+{
+	*len = op->key_v6 ? PW_PREFIX_KEY_LEN : PW_PREFIX_KEY_LEN_V4;
+	return op->key_v6 ? op->route.key.v6 : op->route.key.v4;
+}
 
 struct opvec {
 	struct store_op *v;
@@ -511,14 +527,23 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 	case RIB_EV_ROUTE: {
 		const struct rib_route_change *c = ev->route;
 		op.kind = OP_ROUTE;
-		op.route.route_id = c->route_id;
+		op.route_id = c->route_id;
 		op.route.peer_id = c->peer->id;
 		op.route.path_id = c->path_id;
-		op.route.view = (uint8_t)c->view;
-		op.route.action = (uint8_t)c->action;
-		op.route.reason = (uint8_t)c->reason;
-		op.route.new_key = c->new_key;
-		op.route.key_len = (uint8_t)pw_prefix_key(&c->prefix, op.route.key);
+		op.view = (uint8_t)c->view & 7;
+		op.action = (uint8_t)c->action & 3;
+		op.reason = (uint8_t)c->reason & 3;
+		op.new_key = c->new_key;
+		if (c->new_key) {
+			uint8_t key[PW_PREFIX_KEY_LEN];
+			size_t len = pw_prefix_key(&c->prefix, key);
+			op.key_v6 = len != PW_PREFIX_KEY_LEN_V4;
+			if (op.key_v6) {
+				op.route.key.v6 = pw_malloc(len);
+				memcpy(op.route.key.v6, key, len);
+			} else
+				memcpy(op.route.key.v4, key, len);
+		}
 		op.route.attr_id = c->attrs ? c->attrs->id : 0;
 		op.route.time = c->time_us;
 		op.route.router_time = c->router_time_us;
@@ -585,6 +610,10 @@ static void op_free(struct store_op *op)
 		break;
 	case OP_ATTR:
 		free(op->attr.data);
+		break;
+	case OP_ROUTE:
+		if (op->key_v6)
+			free(op->route.key.v6);
 		break;
 	case OP_EXEC:
 		for (int i = 0; i < op->exec.n; i++)
@@ -730,10 +759,12 @@ static int64_t route_since(const struct store_op *op)
 static void bind_route_row(sqlite3_stmt *s, int base, const struct row_ref *row)
 {
 	const struct store_op *op = row->op;
-	sqlite3_bind_int64(s, base + 1, op->route.route_id);
+	sqlite3_bind_int64(s, base + 1, op->route_id);
 	sqlite3_bind_int64(s, base + 2, op->route.peer_id);
-	sqlite3_bind_int(s, base + 3, op->route.view);
-	sqlite3_bind_blob(s, base + 4, op->route.key, op->route.key_len, SQLITE_STATIC);
+	sqlite3_bind_int(s, base + 3, op->view);
+	size_t key_len;
+	const uint8_t *key = op_key(op, &key_len);
+	sqlite3_bind_blob(s, base + 4, key, (int)key_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, base + 5, op->route.path_id);
 	if (op->route.attr_id)
 		sqlite3_bind_int64(s, base + 6, (int64_t)op->route.attr_id);
@@ -745,12 +776,12 @@ static void bind_hist_row(sqlite3_stmt *s, int base, const struct row_ref *row)
 {
 	const struct store_op *op = row->op;
 	sqlite3_bind_int64(s, base + 1, row->hist);
-	sqlite3_bind_int64(s, base + 2, op->route.route_id);
+	sqlite3_bind_int64(s, base + 2, op->route_id);
 	sqlite3_bind_int64(s, base + 3, op->route.time);
 	bind_time(s, base + 4, op->route.router_time);
-	sqlite3_bind_int(s, base + 5, op->route.action);
-	if (op->route.reason)
-		sqlite3_bind_int(s, base + 6, op->route.reason);
+	sqlite3_bind_int(s, base + 5, op->action);
+	if (op->reason)
+		sqlite3_bind_int(s, base + 6, op->reason);
 	if (op->route.attr_id)
 		sqlite3_bind_int64(s, base + 7, (int64_t)op->route.attr_id);
 }
@@ -870,7 +901,7 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 	case OP_ROUTE: {
 		int rc;
 		struct row_ref row = { op, st->next_hist++ };
-		if (op->route.new_key) { /* its routes row, naming this row, was inserted first: see commit_batch */
+		if (op->new_key) { /* its routes row, naming this row, was inserted first: see commit_batch */
 			st->hist_rows[st->n_hist_rows++] = row;
 			if (st->n_hist_rows == ROWS_PER_STMT && (rc = flush_history(st)))
 				return rc;
@@ -879,8 +910,8 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 			if ((rc = step(st->st_hist_chg)))
 				return rc;
 			s = st->st_route_upd;
-			sqlite3_bind_int64(s, 1, op->route.route_id);
-			if (op->route.attr_id && op->route.action != RIB_WITHDRAW)
+			sqlite3_bind_int64(s, 1, op->route_id);
+			if (op->route.attr_id && op->action != RIB_WITHDRAW)
 				sqlite3_bind_int64(s, 2, (int64_t)op->route.attr_id);
 			sqlite3_bind_int64(s, 3, route_since(op));
 			sqlite3_bind_int64(s, 4, row.hist);
@@ -888,7 +919,7 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 				return rc;
 		}
 		(*hist)++;
-		int delta = op->route.action == RIB_ANNOUNCE ? 1 : op->route.action == RIB_WITHDRAW ? -1 : 0;
+		int delta = op->action == RIB_ANNOUNCE ? 1 : op->action == RIB_WITHDRAW ? -1 : 0;
 		if (delta) {
 			struct count_delta *d = NULL;
 			for (size_t i = *nd; i-- > 0;)
@@ -902,7 +933,7 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 				memset(d, 0, sizeof *d);
 				d->peer_id = op->route.peer_id;
 			}
-			d->d[op->route.view] += delta;
+			d->d[op->view] += delta;
 		}
 		return 0;
 	}
@@ -913,8 +944,12 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 static int cmp_new_route(const void *a, const void *b)
 {
 	const struct store_op *x = ((const struct row_ref *)a)->op, *y = ((const struct row_ref *)b)->op;
-	int c = memcmp(x->route.key, y->route.key, PW_PREFIX_KEY_LEN);
-	return c ? c : (x->route.route_id > y->route.route_id) - (x->route.route_id < y->route.route_id);
+	size_t xl, yl; /* as SQLite orders BLOBs: bytes, then length */
+	const uint8_t *xk = op_key(x, &xl), *yk = op_key(y, &yl);
+	int c = memcmp(xk, yk, xl < yl ? xl : yl);
+	if (!c)
+		c = (xl > yl) - (xl < yl);
+	return c ? c : (x->route_id > y->route_id) - (x->route_id < y->route_id);
 }
 
 /* The batch's new route keys, inserted in prefix order: the routes_prefix
@@ -927,7 +962,7 @@ static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		k += ops[i].kind == OP_ROUTE && ops[i].route.new_key;
+		k += ops[i].kind == OP_ROUTE && ops[i].new_key;
 	if (!k)
 		return 0;
 	struct row_ref *v = pw_malloc(k * sizeof *v);
@@ -936,7 +971,7 @@ static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (ops[i].kind != OP_ROUTE)
 			continue;
-		if (ops[i].route.new_key)
+		if (ops[i].new_key)
 			v[k++] = (struct row_ref){ &ops[i], hist };
 		hist++;
 	}
