@@ -72,12 +72,13 @@ uint64_t store_history_rows(const struct store *st); /* committed history rows *
 bool store_failing(const struct store *st);          /* last commit failed */
 /* Committed batches, their total and last commit time (microseconds). */
 void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *total_us, uint64_t *last_us);
-/* Queue watermarks (ops of 48 bytes: 29 MB at the high one): feeds pause
+/* Queue watermarks (ops of 48 bytes, 26 MB at the high one, and up to
+ * 3 MB of IPv6 keys: what 400k ops of 72 bytes took before): feeds pause
  * above the high one and resume below the low one, which the writer
  * reaches after a batch or two (STORE_MAX_BATCH is 100k ops); the writer
  * still has the low watermark's worth to work on while the feeds refill
  * the queue. */
-enum { STORE_HIGH_WATER = 600000, STORE_LOW_WATER = 450000 };
+enum { STORE_HIGH_WATER = 540000, STORE_LOW_WATER = 420000 };
 /* True when the queue is above its high watermark: feeds stop reading.
  * A true answer arms the drain callback (store_on_drained). */
 bool store_backlogged(struct store *st);
