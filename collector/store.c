@@ -140,7 +140,7 @@ struct store {
 	/* History row ids are given by the writer, in op order, so that a new
 	 * route's row can name its first history row (routes.hist) when it is
 	 * inserted, before that history row. Never an id used before, even by
-	 * a row since pruned: see store_load. */
+	 * a row since pruned: see prepare. */
 	int64_t next_hist;
 	struct row_ref hist_rows[ROWS_PER_STMT]; /* first announces not yet inserted */
 	int n_hist_rows;
