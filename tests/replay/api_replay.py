@@ -198,6 +198,24 @@ def test_history_across_sessions_and_peer_down(tmp):
               "rib?at= before any history is empty")
         newest = d.get("/api/v1/history", router="DUT-FRR", order="desc", limit=1)["events"]
         check(newest[0]["reason"] == "peer-down", "order=desc gives the newest first", newest)
+        # a prefix's history (its routes' chains) is exactly what the whole
+        # history (read in id order) holds for it, in the same order, paged,
+        # both ways and from a time on
+        import ipaddress
+        net = ipaddress.ip_network("10.100.0.0/16")
+
+        def inside(e):
+            p = ipaddress.ip_network(e["prefix"])
+            return p.version == 4 and p.subnet_of(net)
+        want = [e for e in ev if inside(e)]
+        got = d.all_events(router="DUT-FRR", prefix="10.100.0.0/16", match="longer", limit=3)
+        check(len(want) > 3 and got == want, "history of a prefix and its more-specifics = the whole history's rows",
+              [len(got), len(want)])
+        got = d.all_events(router="DUT-FRR", prefix="10.100.0.0/16", match="longer", order="desc", limit=3)
+        check(got == want[::-1], "... newest first", [len(got), len(want)])
+        since = want[len(want) // 2]["time"]
+        got = d.all_events(router="DUT-FRR", prefix="10.100.0.0/16", match="longer", **{"from": since})
+        check(got == [e for e in want if e["time"] >= since], "... from a time on", [len(got), len(want)])
     finally:
         d.stop()
 
