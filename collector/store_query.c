@@ -1,9 +1,11 @@
 /*
  * store_query: read-only queries for the HTTP API. See store_query.h.
  *
- * The routes table is ordered by the 18-byte prefix key (common/prefix.h),
- * so prefix filters are index range scans and pages are keyset-paginated
- * on (prefix, route id): a page costs the same on page 1 and page 10000.
+ * The routes table is ordered by the prefix key (common/prefix.h: 6 bytes
+ * for IPv4, 18 for IPv6), so prefix filters are index range scans and
+ * pages are keyset-paginated on (prefix, route id): a page costs the same
+ * on page 1 and page 10000. A route's history is a chain from routes.hist
+ * back by history.prev (schema/007): `at=` and a prefix's history walk it.
  */
 #include "store_query.h"
 
