@@ -32,7 +32,7 @@ enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, HIST_COLS = 7 };
 
 /* The queue starts at QUEUE_FIRST ops; the queue or batch array, once
  * above QUEUE_KEEP ops, is freed when the writer has emptied it: a full
- * table's 400k queued ops (29 MB) are not kept for ever. */
+ * table's 540k queued ops (26 MB) are not kept for ever. */
 enum { QUEUE_FIRST = 4096, QUEUE_KEEP = 65536 };
 
 enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE, OP_EXEC };
