@@ -47,13 +47,10 @@ struct bind {
 	size_t blob_len;
 };
 
-/* a `shorter` IPv6 /128 binds 129 keys, twice in a history query */
-enum { SQL_MAX_BINDS = 320 };
-
 struct sql {
 	char s[4096];
 	size_t len;
-	struct bind b[SQL_MAX_BINDS];
+	struct bind b[160];
 	int nb;
 };
 
@@ -64,11 +61,11 @@ static void sql_add(struct sql *q, const char *text)
 	memcpy(q->s + q->len, text, l + 1);
 	q->len += l;
 }
-static void bind_int(struct sql *q, int64_t v) { pw_require(q->nb < SQL_MAX_BINDS); q->b[q->nb].type = B_INT; q->b[q->nb++].i = v; }
-static void bind_txt(struct sql *q, const char *t) { pw_require(q->nb < SQL_MAX_BINDS); q->b[q->nb].type = B_TEXT; q->b[q->nb++].t = t; }
+static void bind_int(struct sql *q, int64_t v) { pw_require(q->nb < 160); q->b[q->nb].type = B_INT; q->b[q->nb++].i = v; }
+static void bind_txt(struct sql *q, const char *t) { pw_require(q->nb < 160); q->b[q->nb].type = B_TEXT; q->b[q->nb++].t = t; }
 static void bind_key(struct sql *q, const uint8_t *k, size_t len)
 {
-	pw_require(q->nb < SQL_MAX_BINDS && len <= PW_PREFIX_KEY_LEN);
+	pw_require(q->nb < 160 && len <= PW_PREFIX_KEY_LEN);
 	q->b[q->nb].type = B_BLOB;
 	q->b[q->nb].blob_len = len;
 	memcpy(q->b[q->nb++].blob, k, len);
@@ -321,16 +318,20 @@ json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const 
 	sql_add(&s, "SELECT " ROUTE_COLS ", a.data, h.router_time, h.id, h.time, h.action, h.reason"
 		    " FROM history h JOIN routes r ON r.id = h.route_id JOIN peers p ON p.id = r.peer_id"
 		    " JOIN routers ro ON ro.id = p.router_id LEFT JOIN attrs a ON a.id = h.attr_id WHERE 1");
-	add_filter(&s, &q->f);
+	/* with a prefix, the rows are those of the prefix's routes' history
+	 * chains (each row checked to be its route's), not a walk of all
+	 * history: the prefix is matched there, once */
+	struct store_route_filter f = q->f;
+	f.has_prefix = false;
+	add_filter(&s, &f);
 	if (q->f.has_prefix) {
-		/* the rows of the prefix's routes, from their history chains,
-		 * instead of a walk of all history */
-		sql_add(&s, " AND h.id IN (WITH RECURSIVE c(id, rid) AS (SELECT r2.hist, r2.id FROM routes r2 WHERE 1");
+		sql_add(&s, " AND h.id IN (WITH RECURSIVE c(id, prev, rid, time) AS (SELECT h2.id, h2.prev, h2.route_id,"
+			    " h2.time FROM routes r2 JOIN history h2 ON h2.id = r2.hist AND h2.route_id = r2.id WHERE 1");
 		add_prefix_filter(&s, &q->f, "r2");
-		sql_add(&s, " UNION ALL SELECT h2.prev, h2.route_id FROM c JOIN history h2 ON h2.id = c.id"
-			    " AND h2.route_id = c.rid WHERE h2.prev IS NOT NULL");
+		sql_add(&s, " UNION ALL SELECT h2.id, h2.prev, h2.route_id, h2.time FROM c JOIN history h2"
+			    " ON h2.id = c.prev AND h2.route_id = c.rid");
 		if (q->has_from) { /* no need to walk further back */
-			sql_add(&s, " AND h2.time >= ?");
+			sql_add(&s, " WHERE c.time >= ?");
 			bind_int(&s, q->from_us);
 		}
 		sql_add(&s, ") SELECT id FROM c)");
