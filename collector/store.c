@@ -18,10 +18,14 @@
 #include "common/embedded.h"
 #include "common/log.h"
 #include "common/mono.h"
+#include "store_queue.h"
 
 extern const struct pw_embedded pw_schema_migrations[];
 
 enum { STORE_MAX_BATCH = 100000 };
+/* The writer's array of decoded ops is freed when the queue is empty if
+ * it holds more than this many. */
+enum { BATCH_KEEP = 65536 };
 /* Routes and history rows are inserted this many per statement: one
  * execution (binding, VDBE start-up, reset) for many rows' B-tree work.
  * The multi-row statements are INSERT OR FAIL: with the default ABORT,
@@ -30,82 +34,12 @@ enum { STORE_MAX_BATCH = 100000 };
  * failed batch is rolled back whole anyway. */
 enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, HIST_COLS = 7 };
 
-/* The queue starts at QUEUE_FIRST ops; the queue or batch array, once
- * above QUEUE_KEEP ops, is freed when the writer has emptied it: a full
- * table's 540k queued ops (26 MB) are not kept for ever. */
-enum { QUEUE_FIRST = 4096, QUEUE_KEEP = 65536 };
-
-enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE, OP_EXEC };
-
-/* Router and peer rows are rare: kept out of line so that every queued op
- * is as small as a route's (48 bytes; the queue holds up to
- * STORE_HIGH_WATER of them). */
-struct op_router {
-	uint32_t id, sessions;
-	bool connected, strip_own_as;
-	int64_t connected_since, disconnected_since, last_message;
-	char *name, *address, *sys_name, *sys_descr, *termination, *counters;
-};
-struct op_peer {
-	uint32_t id, router_id, asn, bgp_id, local_asn;
-	uint8_t type, afi;
-	bool up;
-	uint64_t rd;
-	uint8_t addr[16];
-	int64_t up_since, down_since;
-	char *down_reason, *session_info, *stats;
-};
-
-struct store_op {
-	uint8_t kind : 4;
-	bool group_more : 1; /* the next op belongs to the same transaction */
-	/* OP_ROUTE's small fields, here rather than in the union, where they
-	 * would take another 8 bytes: a full table is queued by the million */
-	bool new_key : 1;    /* the route's first op ever: its key is set */
-	uint8_t action : 2;  /* enum rib_action */
-	uint8_t view : 3;    /* enum bmp_view */
-	uint8_t reason : 2;  /* enum rib_reason */
-	bool key_v6 : 1;     /* the key is 18 bytes, out of line */
-	uint32_t route_id;
-	union {
-		struct op_router *router; /* owned */
-		struct op_peer *peer;     /* owned */
-		struct {
-			uint64_t id;
-			uint32_t len;
-			uint8_t *data;
-		} attr;
-		struct {
-			uint32_t peer_id, path_id;
-			union { /* only with new_key: the writer inserts the routes row */
-				uint8_t v4[8];  /* PW_PREFIX_KEY_LEN_V4 bytes */
-				uint8_t *v6;    /* PW_PREFIX_KEY_LEN bytes, owned */
-			} key;
-			uint64_t attr_id;
-			int64_t time, router_time; /* routes.since is router_time, else time */
-		} route;
-		struct {
-			const char *sql;
-			int n;
-			struct store_param *p; /* owned, with owned text copies: kept out
-						  of line so every queued op stays small */
-		} exec;
-	};
-};
-_Static_assert(sizeof(struct store_op) <= 48, "struct store_op grew");
-_Static_assert(BMP_VIEWS <= 8 && RIB_REASON_TREAT_AS_WITHDRAW < 4 && RIB_WITHDRAW < 4, "a route op's bit-field is too narrow");
-
 /* A new route's key and its length. */
 static const uint8_t *op_key(const struct store_op *op, size_t *len)
 {
 	*len = op->key_v6 ? PW_PREFIX_KEY_LEN : PW_PREFIX_KEY_LEN_V4;
-	return op->key_v6 ? op->route.key.v6 : op->route.key.v4;
+	return op->route.key;
 }
-
-struct opvec {
-	struct store_op *v;
-	size_t n, cap;
-};
 
 /* A route op and the history row id it was given. */
 struct row_ref {
@@ -122,11 +56,11 @@ struct store {
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t wake, done;
-	struct opvec queue;   /* guarded by lock: the ops are v[head .. head + n) */
-	size_t head;          /* guarded by lock */
+	struct opq queue;     /* guarded by lock */
 	bool stop;            /* guarded by lock */
 	uint64_t enqueued, committed; /* guarded by lock: op sequence numbers */
-	_Atomic uint64_t pending;
+	_Atomic uint64_t pending;     /* ops queued or in the batch being committed */
+	_Atomic uint64_t queue_bytes; /* their chunks' sizes */
 	_Atomic uint64_t history_rows;
 	_Atomic bool failing;
 	_Atomic uint64_t batches, batch_us_total, batch_us_last;
@@ -266,6 +200,7 @@ fail:
 
 const char *store_path(const struct store *st) { return st->path; }
 uint64_t store_pending(const struct store *st) { return atomic_load(&st->pending); }
+uint64_t store_queue_bytes(const struct store *st) { return atomic_load(&st->queue_bytes); }
 uint64_t store_history_rows(const struct store *st) { return atomic_load(&st->history_rows); }
 bool store_failing(const struct store *st) { return atomic_load(&st->failing); }
 void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *total_us, uint64_t *last_us)
@@ -277,12 +212,12 @@ void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *tota
 
 bool store_backlogged(struct store *st)
 {
-	if (atomic_load(&st->pending) <= STORE_HIGH_WATER)
+	if (atomic_load(&st->queue_bytes) <= STORE_HIGH_WATER)
 		return false;
-	/* armed before pending is read again: either this reads the writer's
+	/* armed before the size is read again: either this reads the writer's
 	 * decrement, or the writer sees the flag (both sequentially consistent) */
 	atomic_store(&st->drain_armed, true);
-	return atomic_load(&st->pending) > STORE_HIGH_WATER;
+	return atomic_load(&st->queue_bytes) > STORE_HIGH_WATER;
 }
 
 void store_on_drained(struct store *st, void (*fn)(void *ctx), void *ctx)
@@ -435,23 +370,15 @@ out:
 
 static void enqueue_many(struct store *st, const struct store_op *ops, size_t n)
 {
+	size_t added = 0;
 	pthread_mutex_lock(&st->lock);
-	bool was_empty = st->queue.n == 0;
-	size_t alloc_cap = st->queue.cap;
-	if (st->head + st->queue.n + n > st->queue.cap && st->head) {
-		/* the writer takes from the front: move what is left there once
-		 * the end is reached, not on every batch taken */
-		memmove(st->queue.v, st->queue.v + st->head, st->queue.n * sizeof *st->queue.v);
-		st->head = 0;
-	}
-	while (st->queue.n + n > st->queue.cap) /* by a quarter: it is large when it grows */
-		st->queue.cap = st->queue.cap ? st->queue.cap + st->queue.cap / 4 : QUEUE_FIRST;
-	if (st->queue.cap > alloc_cap)
-		st->queue.v = pw_realloc(st->queue.v, st->queue.cap * sizeof *st->queue.v);
-	memcpy(st->queue.v + st->head + st->queue.n, ops, n * sizeof *ops);
-	st->queue.n += n;
+	bool was_empty = st->queue.nops == 0;
+	for (size_t i = 0; i < n; i++)
+		added += opq_push(&st->queue, &ops[i]);
 	st->enqueued += n;
 	atomic_fetch_add(&st->pending, n);
+	if (added)
+		atomic_fetch_add(&st->queue_bytes, added);
 	if (was_empty)
 		pthread_cond_signal(&st->wake);
 	pthread_mutex_unlock(&st->lock);
@@ -475,6 +402,7 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 {
 	struct store *st = ctx;
 	struct store_op op;
+	uint8_t key[PW_PREFIX_KEY_LEN]; /* a new route's: copied into the queue */
 	memset(&op, 0, sizeof op);
 	switch (ev->kind) {
 	case RIB_EV_ROUTER: {
@@ -521,8 +449,7 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 		op.kind = OP_ATTR;
 		op.attr.id = ev->attrs->id;
 		op.attr.len = ev->attrs->len;
-		op.attr.data = pw_malloc(ev->attrs->len);
-		memcpy(op.attr.data, ev->attrs->data, ev->attrs->len);
+		op.attr.data = ev->attrs->data; /* copied into the queue */
 		break;
 	case RIB_EV_ROUTE: {
 		const struct rib_route_change *c = ev->route;
@@ -535,14 +462,8 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 		op.reason = (uint8_t)c->reason & 3;
 		op.new_key = c->new_key;
 		if (c->new_key) {
-			uint8_t key[PW_PREFIX_KEY_LEN];
-			size_t len = pw_prefix_key(&c->prefix, key);
-			op.key_v6 = len != PW_PREFIX_KEY_LEN_V4;
-			if (op.key_v6) {
-				op.route.key.v6 = pw_malloc(len);
-				memcpy(op.route.key.v6, key, len);
-			} else
-				memcpy(op.route.key.v4, key, len);
+			op.key_v6 = pw_prefix_key(&c->prefix, key) != PW_PREFIX_KEY_LEN_V4;
+			op.route.key = key;
 		}
 		op.route.attr_id = c->attrs ? c->attrs->id : 0;
 		op.route.time = c->time_us;
@@ -609,11 +530,7 @@ static void op_free(struct store_op *op)
 		free(op->peer);
 		break;
 	case OP_ATTR:
-		free(op->attr.data);
-		break;
-	case OP_ROUTE:
-		if (op->key_v6)
-			free(op->route.key.v6);
+	case OP_ROUTE: /* their bytes are in the batch's chunks */
 		break;
 	case OP_EXEC:
 		for (int i = 0; i < op->exec.n; i++)
@@ -1032,73 +949,67 @@ static const char *file_moved(const struct store *st)
 static void *writer_main(void *arg)
 {
 	struct store *st = arg;
-	struct opvec batch = { 0 };
+	struct store_op *batch = NULL; /* the taken chunks, decoded */
+	size_t batch_cap = 0;
 	for (;;) {
 		pthread_mutex_lock(&st->lock);
-		while (!st->queue.n && !st->stop)
+		while (!st->queue.nops && !st->stop)
 			pthread_cond_wait(&st->wake, &st->lock);
-		if (!st->queue.n && st->stop) {
+		if (!st->queue.nops && st->stop) {
 			pthread_mutex_unlock(&st->lock);
 			break;
 		}
-		/* take everything queued (up to the cap) in one swap */
-		size_t take = st->queue.n < STORE_MAX_BATCH ? st->queue.n : STORE_MAX_BATCH;
-		const struct store_op *front = st->queue.v + st->head;
-		while (take < st->queue.n && front[take - 1].group_more)
-			take++; /* a group is never split between transactions */
-		if (batch.cap < take) {
-			batch.cap = take;
-			batch.v = pw_realloc(batch.v, batch.cap * sizeof *batch.v);
-		}
-		memcpy(batch.v, front, take * sizeof *batch.v);
-		st->queue.n -= take;
-		st->head = st->queue.n ? st->head + take : 0;
-		if (!st->queue.n && st->queue.cap > QUEUE_KEEP) {
-			free(st->queue.v);
-			st->queue.v = NULL;
-			st->queue.cap = 0;
-		}
-		batch.n = take;
+		/* whole chunks, about STORE_MAX_BATCH ops; never a split group */
+		size_t n, bytes;
+		struct opq_chunk *chunks = opq_take(&st->queue, STORE_MAX_BATCH, &n, &bytes);
 		pthread_mutex_unlock(&st->lock);
+		if (batch_cap < n) {
+			batch_cap = n;
+			batch = pw_realloc(batch, batch_cap * sizeof *batch);
+		}
+		opq_decode(chunks, batch);
 
 		uint64_t hist = 0;
 		int64_t t0 = pw_mono_now().ns;
 		int rc = 0;
 		const char *moved;
-		while ((moved = file_moved(st)) || (rc = commit_batch(st, batch.v, batch.n, &hist)) != 0) {
+		while ((moved = file_moved(st)) || (rc = commit_batch(st, batch, n, &hist)) != 0) {
 			/* nothing is dropped: the same batch is retried */
 			if (!atomic_exchange(&st->failing, true))
 				PW_ERR("msg=\"store commit failed; retrying\" db=%s error=\"%s\" ops=%zu", st->path,
-				       moved ? moved : sqlite3_errstr(rc), batch.n);
+				       moved ? moved : sqlite3_errstr(rc), n);
 			struct timespec ts = { 1, 0 };
 			nanosleep(&ts, NULL);
 		}
 		if (atomic_exchange(&st->failing, false))
 			PW_INFO("msg=\"store commits recovered\" db=%s", st->path);
-		PW_DEBUG("msg=\"batch committed\" ops=%zu history_rows=%llu ms=%.1f", batch.n, (unsigned long long)hist,
-			 (pw_mono_now().ns - t0) / 1e6);
+		PW_DEBUG("msg=\"batch committed\" ops=%zu bytes=%zu history_rows=%llu ms=%.1f", n, bytes,
+			 (unsigned long long)hist, (pw_mono_now().ns - t0) / 1e6);
 		atomic_fetch_add(&st->history_rows, hist);
 		uint64_t us = (uint64_t)((pw_mono_now().ns - t0) / 1000);
 		atomic_fetch_add(&st->batches, 1);
 		atomic_fetch_add(&st->batch_us_total, us);
 		atomic_store(&st->batch_us_last, us);
-		for (size_t i = 0; i < batch.n; i++)
-			op_free(&batch.v[i]);
+		for (size_t i = 0; i < n; i++)
+			op_free(&batch[i]);
+		opq_free_chunks(chunks);
 		pthread_mutex_lock(&st->lock);
-		st->committed += batch.n;
-		atomic_fetch_sub(&st->pending, batch.n);
-		if (atomic_load(&st->pending) < STORE_LOW_WATER && atomic_exchange(&st->drain_armed, false) &&
+		st->committed += n;
+		atomic_fetch_sub(&st->pending, n);
+		atomic_fetch_sub(&st->queue_bytes, bytes);
+		if (atomic_load(&st->queue_bytes) < STORE_LOW_WATER && atomic_exchange(&st->drain_armed, false) &&
 		    st->drained_fn)
 			st->drained_fn(st->drained_ctx);
-		bool idle = !st->queue.n;
+		bool idle = !st->queue.nops;
 		pthread_cond_broadcast(&st->done);
 		pthread_mutex_unlock(&st->lock);
-		if (idle && batch.cap > QUEUE_KEEP) {
-			free(batch.v);
-			batch = (struct opvec){ 0 };
+		if (idle && batch_cap > BATCH_KEEP) { /* a full table's batches are not kept for ever */
+			free(batch);
+			batch = NULL;
+			batch_cap = 0;
 		}
 	}
-	free(batch.v);
+	free(batch);
 	return NULL;
 }
 
@@ -1138,7 +1049,7 @@ void store_close(struct store *st)
 	for (int i = 0; i < st->n_exec_cache; i++)
 		sqlite3_finalize(st->exec_cache[i].stmt);
 	sqlite3_close(st->db);
-	free(st->queue.v);
+	opq_free_chunks(st->queue.head);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->wake);
 	pthread_cond_destroy(&st->done);

@@ -1,7 +1,7 @@
 /*
  * store: SQLite persistence (stage ⑤).
  *
- *   rib events --(loop thread: copy into an op, enqueue)--> writer thread
+ *   rib events --(loop thread: encode an op into the queue)--> writer thread
  *   --(one transaction per batch)--> SQLite (WAL) <-- read-only connections
  *   of the HTTP threads (store_query.h)
  *
@@ -72,13 +72,17 @@ uint64_t store_history_rows(const struct store *st); /* committed history rows *
 bool store_failing(const struct store *st);          /* last commit failed */
 /* Committed batches, their total and last commit time (microseconds). */
 void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *total_us, uint64_t *last_us);
-/* Queue watermarks (ops of 48 bytes, 26 MB at the high one, and up to
- * 3 MB of IPv6 keys: what 400k ops of 72 bytes took before): feeds pause
- * above the high one and resume below the low one, which the writer
- * reaches after a batch or two (STORE_MAX_BATCH is 100k ops); the writer
+/* The queue's bytes: ops encoded into chunks (store_queue.h), from the
+ * loop's enqueue until the writer has committed them. */
+uint64_t store_queue_bytes(const struct store *st);
+/* Queue watermarks, in bytes: feeds pause above the high one and resume
+ * below the low one. A full table of a million IPv4 routes takes about
+ * 27 MB, so it fits and the loop reads it at its own speed; four such
+ * tables at once are held at the high watermark (plus the writer's batch,
+ * decoded: about STORE_MAX_BATCH ops of 48 bytes, 5 MB), and the writer
  * still has the low watermark's worth to work on while the feeds refill
  * the queue. */
-enum { STORE_HIGH_WATER = 540000, STORE_LOW_WATER = 420000 };
+enum { STORE_HIGH_WATER = 32 << 20, STORE_LOW_WATER = 24 << 20 };
 /* True when the queue is above its high watermark: feeds stop reading.
  * A true answer arms the drain callback (store_on_drained). */
 bool store_backlogged(struct store *st);

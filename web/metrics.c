@@ -159,6 +159,8 @@ enum MHD_Result web_metrics(struct MHD_Connection *c, const struct web_ctx *ctx)
 	    "pathwatch_history_rows_total %llu\n"
 	    "# HELP pathwatch_store_queue_depth Changes queued for the store writer, not yet committed.\n"
 	    "# TYPE pathwatch_store_queue_depth gauge\npathwatch_store_queue_depth %llu\n"
+	    "# HELP pathwatch_store_queue_bytes Memory of the queued changes; the feeds pause above %d.\n"
+	    "# TYPE pathwatch_store_queue_bytes gauge\npathwatch_store_queue_bytes %llu\n"
 	    "# HELP pathwatch_store_batches_total Store transactions committed.\n# TYPE pathwatch_store_batches_total counter\n"
 	    "pathwatch_store_batches_total %llu\n"
 	    "# HELP pathwatch_store_batch_seconds_total Time spent committing batches.\n"
@@ -168,7 +170,8 @@ enum MHD_Result web_metrics(struct MHD_Connection *c, const struct web_ctx *ctx)
 	    "# HELP pathwatch_store_failing 1 while commits fail (disk full, locked).\n# TYPE pathwatch_store_failing gauge\n"
 	    "pathwatch_store_failing %d\n",
 	    (unsigned long long)atomic_load(&ctx->rib->live_routes), (unsigned long long)store_history_rows(ctx->store),
-	    (unsigned long long)store_pending(ctx->store), (unsigned long long)batches, total_us / 1e6, last_us / 1e6,
+	    (unsigned long long)store_pending(ctx->store), STORE_HIGH_WATER,
+	    (unsigned long long)store_queue_bytes(ctx->store), (unsigned long long)batches, total_us / 1e6, last_us / 1e6,
 	    store_failing(ctx->store));
 
 	const struct feed_stats *fst = ctx->feed_stats;

@@ -331,7 +331,8 @@ def test_live_events_and_metrics(tmp):
         check(firing and firing[0] >= 0, "parsed: alerts by state", firing)
         for needle in ('pathwatch_bmp_messages_total{router="FW",type="route_monitoring"}',
                        'pathwatch_routes{router="FW",peer="10.17.11.76",view="post-policy"} 2',
-                       "pathwatch_history_rows_total", "pathwatch_store_queue_depth", "pathwatch_store_batch_seconds_total",
+                       "pathwatch_history_rows_total", "pathwatch_store_queue_depth", "pathwatch_store_queue_bytes",
+                       "pathwatch_store_batch_seconds_total",
                        'pathwatch_alerts{state="firing"}', 'pathwatch_parse_errors_total{router="CE1",kind="update_errors"} 0',
                        'pathwatch_http_requests_total{endpoint="/api/v1/sites",status="200"}'):
             check(needle in text, f"/metrics has {needle}", text[:3000])
