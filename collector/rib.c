@@ -157,12 +157,20 @@ static uint64_t route_hash(const struct pw_prefix *p, uint32_t path_id)
 	return mix64(a ^ mix64(b ^ ((uint64_t)p->len << 40) ^ ((uint64_t)p->afi << 48) ^ path_id));
 }
 
+/* An attribute set's hash: eight bytes a step (a byte-at-a-time FNV took
+ * an eighth of the loop's time in a full table), the length folded in. */
 static uint32_t bytes_hash(const uint8_t *d, uint32_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (uint32_t i = 0; i < n; i++)
-		h = (h ^ d[i]) * 1099511628211ULL;
-	return (uint32_t)mix64(h);
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+	uint32_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, d + i, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	w = 0;
+	memcpy(&w, d + i, n - i);
+	return (uint32_t)mix64(h ^ w);
 }
 
 static inline uint32_t table_path_id(const struct rib_table *t, uint32_t pos)

@@ -41,8 +41,13 @@ size_t pw_prefix_key_last(const struct pw_prefix *p, uint8_t key[PW_PREFIX_KEY_L
 
 void pw_prefix_mask(struct pw_prefix *p)
 {
-	for (int bit = p->len; bit < 128; bit++)
-		p->addr[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+	if (p->len >= 128)
+		return;
+	/* a byte at a time, not a bit: every NLRI of a full table comes here */
+	unsigned full = p->len / 8u, rem = p->len % 8u;
+	if (rem)
+		p->addr[full++] &= (uint8_t)(0xff00u >> rem);
+	memset(p->addr + full, 0, 16 - full);
 }
 
 bool pw_prefix_host_bits_set(const struct pw_prefix *p)

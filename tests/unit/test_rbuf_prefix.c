@@ -278,6 +278,31 @@ static void test_prefix_keys(void)
 	CHECK_INT(pw_prefix_from_key(bad, 6, &back), ==, -1);
 }
 
+/* Host bits cleared for every length, the other bits kept; a prefix with
+ * host bits set is told from one without. */
+static void test_prefix_mask(void)
+{
+	TEST_SECTION("prefix mask: every length of both families");
+	for (int len = 0; len <= 128; len++) {
+		struct pw_prefix p = { len <= 32 ? PW_AFI_IPV4 : PW_AFI_IPV6, (uint8_t)len, { 0 } };
+		memset(p.addr, 0xff, 16);
+		pw_prefix_mask(&p);
+		int ones = 0, wrong = 0;
+		for (int bit = 0; bit < 128; bit++) {
+			bool set = p.addr[bit / 8] & (0x80 >> (bit % 8));
+			ones += set;
+			wrong += set != (bit < len);
+		}
+		if (!CHECK(wrong == 0 && ones == len))
+			fprintf(stderr, "    /%d: %d bits set, %d wrong\n", len, ones, wrong);
+		CHECK(!pw_prefix_host_bits_set(&p));
+		if (len < 128) {
+			p.addr[len / 8] |= (uint8_t)(0x80 >> (len % 8)); /* the first host bit */
+			CHECK(pw_prefix_host_bits_set(&p));
+		}
+	}
+}
+
 static void test_time(void)
 {
 	TEST_SECTION("pw_time_parse / pw_time_format");
@@ -343,6 +368,7 @@ int main(void)
 	test_prefix_parse();
 	test_prefix_format();
 	test_prefix_keys();
+	test_prefix_mask();
 	test_time();
 	return check_report("test_rbuf_prefix");
 }
