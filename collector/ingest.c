@@ -258,6 +258,34 @@ static void do_stats(struct ingest_session *s, struct rib_peer *p, const struct 
 	rib_peer_changed(p);
 }
 
+/* A second reader of an NLRI region, AHEAD prefixes in front of the one
+ * applied: the RIB starts loading the index slot of each prefix a few
+ * prefixes before it is needed (a full table's prefixes land at random
+ * places in a 16 MB index: one cache miss each, now overlapping). */
+enum { AHEAD = 6 };
+struct ahead {
+	struct bgp_nlri_set set;
+	const struct rib_peer *peer;
+	enum bmp_view view;
+};
+
+static void ahead_next(struct ahead *a)
+{
+	struct pw_prefix pfx;
+	uint32_t path_id;
+	if (bgp_nlri_next(&a->set, &pfx, &path_id))
+		rib_prefetch(a->peer, a->view, &pfx, path_id);
+}
+
+static void ahead_start(struct ahead *a, const struct rib_peer *p, enum bmp_view v, const struct bgp_nlri_set *set)
+{
+	a->set = *set;
+	a->peer = p;
+	a->view = v;
+	for (int i = 0; i < AHEAD; i++)
+		ahead_next(a);
+}
+
 static void trace_prefix(json_t *arr, const struct pw_prefix *pfx, uint32_t path_id, bool addpath)
 {
 	char buf[PW_PREFIXSTRLEN + 24];
@@ -312,10 +340,13 @@ static void do_route_monitoring(struct ingest_session *s, struct rib_peer *p, co
 	json_t *tw = tr ? json_array() : NULL, *ta = tr ? json_array() : NULL;
 	struct pw_prefix pfx = { 0 };
 	uint32_t path_id;
+	struct ahead ah;
 	for (int i = 0; i < u.n_withdrawn; i++) {
 		enum rib_reason reason = i >= u.taw_from ? RIB_REASON_TREAT_AS_WITHDRAW : RIB_REASON_NONE;
 		bool ap = u.withdrawn[i].addpath;
+		ahead_start(&ah, p, view, &u.withdrawn[i]);
 		while (bgp_nlri_next(&u.withdrawn[i], &pfx, &path_id)) {
+			ahead_next(&ah);
 			rib_withdraw(p, view, &pfx, path_id, reason, now_us, router_us);
 			if (tw)
 				trace_prefix(tw, &pfx, path_id, ap);
@@ -325,7 +356,9 @@ static void do_route_monitoring(struct ingest_session *s, struct rib_peer *p, co
 		struct rib_attrset *a = rib_attrs_intern(s->rib, u.attrs, (uint32_t)u.attrs_len);
 		for (int i = 0; i < u.n_announced; i++) {
 			bool ap = u.announced[i].addpath;
+			ahead_start(&ah, p, view, &u.announced[i]);
 			while (bgp_nlri_next(&u.announced[i], &pfx, &path_id)) {
+				ahead_next(&ah);
 				rib_announce(p, view, &pfx, path_id, a, now_us, router_us);
 				if (ta)
 					trace_prefix(ta, &pfx, path_id, ap);

@@ -648,6 +648,13 @@ void rib_peer_down(struct rib_peer *p, char *reason_json, int64_t time_us, int64
 
 /* ----------------------------------------------------------------- routes */
 
+void rib_prefetch(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id)
+{
+	const struct rib_table *t = &p->views[v];
+	if (t->cap)
+		__builtin_prefetch(&t->index[(uint32_t)route_hash(pfx, path_id) & (t->cap - 1)]);
+}
+
 void rib_announce(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id,
 		  struct rib_attrset *attrs, int64_t time_us, int64_t router_time_us)
 {

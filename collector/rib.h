@@ -195,6 +195,10 @@ void rib_announce(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *p
 		  struct rib_attrset *attrs, int64_t time_us, int64_t router_time_us);
 void rib_withdraw(struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id,
 		  enum rib_reason reason, int64_t time_us, int64_t router_time_us);
+/* A hint, before rib_announce or rib_withdraw of the same route a few
+ * prefixes later: starts loading its place in the table's index, so that
+ * the cache misses of an UPDATE's prefixes overlap instead of queueing. */
+void rib_prefetch(const struct rib_peer *p, enum bmp_view v, const struct pw_prefix *pfx, uint32_t path_id);
 /* End-of-RIB for (view, family): ends the resync of that table. */
 void rib_end_of_rib(struct rib_peer *p, enum bmp_view v, uint8_t afi, int64_t time_us);
 /* Resync deadlines; call periodically. */
