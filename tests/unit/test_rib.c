@@ -566,9 +566,52 @@ static void test_many(void)
 	rib_free(rib);
 }
 
+/* The interned attribute sets under load: growth, probing past other sets'
+ * slots, deletions that shift the probe chains back. Every set is found
+ * again until its last reference goes, and only then made anew. */
+static void test_attr_table(void)
+{
+	TEST_SECTION("attribute sets: 60k interned, every other one released, the rest still found");
+	enum { N = 60000 };
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	struct rib *rib = rib_new(&cfg);
+	static struct rib_attrset *sets[N];
+	uint8_t d[12] = { 0x40, 0x01, 0x01, 0x00, 0x40, 0x04, 0x04 };
+	int lost = 0, dup = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		memcpy(d + 8, &i, 4);
+		sets[i] = rib_attrs_intern(rib, d, sizeof d);
+	}
+	CHECK_INT(rib->attr_used, ==, N);
+	for (uint32_t i = 0; i < N; i += 2) /* the last reference of half of them */
+		rib_attrs_unref(rib, sets[i]);
+	CHECK_INT(rib->attr_used, ==, N / 2);
+	for (uint32_t i = 1; i < N; i += 2) {
+		memcpy(d + 8, &i, 4);
+		struct rib_attrset *a = rib_attrs_intern(rib, d, sizeof d);
+		lost += a != sets[i];
+		rib_attrs_unref(rib, a);
+	}
+	CHECK_INT(lost, ==, 0);
+	CHECK_INT(rib->attr_used, ==, N / 2);
+	uint64_t next_id = rib->next_attr_id;
+	for (uint32_t i = 0; i < N; i += 2) { /* released ones come back as new sets */
+		memcpy(d + 8, &i, 4);
+		sets[i] = rib_attrs_intern(rib, d, sizeof d);
+		dup += sets[i]->id < next_id;
+	}
+	CHECK_INT(dup, ==, 0);
+	CHECK_INT(rib->attr_used, ==, N);
+	for (uint32_t i = 0; i < N; i++)
+		rib_attrs_unref(rib, sets[i]);
+	CHECK_INT(rib->attr_used, ==, 0);
+	rib_free(rib);
+}
+
 int main(void)
 {
 	pw_log_set_level(PW_LOG_WARN);
+	test_attr_table();
 	test_diff();
 	test_resync_deadline();
 	test_many();
