@@ -282,37 +282,34 @@ static struct rib_route *table_slot(struct rib_table *t, const struct pw_prefix 
 
 /* -------------------------------------------------------- attribute sets */
 
-/* A slot's tag: 16 bits of the hash (never 0, which marks an empty slot).
- * A probe compares tags, which sit 32 to a cache line, and reads a set
- * only when its tag matches: most probes of a new set (a full table's
- * UPDATEs mostly bring new ones) then cost no cache miss each. */
-static inline uint16_t attr_tag(uint32_t h)
-{
-	uint16_t t = (uint16_t)(h >> 16);
-	return t ? t : 1;
-}
+/* A slot's tag: the set's hash (never 0, which marks an empty slot), kept
+ * beside the slots rather than in the set. A probe compares tags, which sit
+ * 16 to a cache line, and reads a set only when its tag matches: most
+ * probes of a new set (a full table's UPDATEs mostly bring new ones) then
+ * cost no cache miss each; growing and deleting never read the sets. */
+static inline uint32_t attr_tag(uint32_t h) { return h ? h : 1; }
 
-static void attr_insert_slot(struct rib *rib, struct rib_attrset *a)
+static void attr_insert_slot(struct rib *rib, struct rib_attrset *a, uint32_t tag)
 {
 	uint32_t mask = rib->attr_cap - 1;
-	uint32_t i = a->hash & mask;
+	uint32_t i = tag & mask;
 	while (rib->attr_tags[i])
 		i = (i + 1) & mask;
 	rib->attr_slots[i] = a;
-	rib->attr_tags[i] = attr_tag(a->hash);
+	rib->attr_tags[i] = tag;
 }
 
 static void attr_grow(struct rib *rib)
 {
 	uint32_t ocap = rib->attr_cap;
 	struct rib_attrset **old = rib->attr_slots;
-	uint16_t *old_tags = rib->attr_tags;
+	uint32_t *old_tags = rib->attr_tags;
 	rib->attr_cap = ocap ? ocap * 2 : 1024;
 	rib->attr_slots = pw_malloc(rib->attr_cap * sizeof *rib->attr_slots);
 	rib->attr_tags = pw_calloc(rib->attr_cap, sizeof *rib->attr_tags);
 	for (uint32_t i = 0; i < ocap; i++)
 		if (old_tags[i])
-			attr_insert_slot(rib, old[i]);
+			attr_insert_slot(rib, old[i], old_tags[i]);
 	free(old);
 	free(old_tags);
 }
@@ -325,10 +322,9 @@ static struct rib_attrset *attr_new(struct rib *rib, uint64_t id, const uint8_t 
 	struct rib_attrset *a = pw_malloc(offsetof(struct rib_attrset, data) + len);
 	a->id = id;
 	a->refcnt = 0;
-	a->hash = h;
 	a->len = len;
 	memcpy(a->data, data, len);
-	attr_insert_slot(rib, a);
+	attr_insert_slot(rib, a, attr_tag(h));
 	rib->attr_used++;
 	return a;
 }
@@ -337,13 +333,12 @@ struct rib_attrset *rib_attrs_intern(struct rib *rib, const uint8_t *data, uint3
 {
 	uint32_t h = bytes_hash(data, len);
 	if (rib->attr_cap) {
-		uint32_t mask = rib->attr_cap - 1;
-		uint16_t tag = attr_tag(h);
-		for (uint32_t i = h & mask; rib->attr_tags[i]; i = (i + 1) & mask) {
+		uint32_t mask = rib->attr_cap - 1, tag = attr_tag(h);
+		for (uint32_t i = tag & mask; rib->attr_tags[i]; i = (i + 1) & mask) {
 			if (rib->attr_tags[i] != tag)
 				continue;
 			struct rib_attrset *a = rib->attr_slots[i];
-			if (a->hash == h && a->len == len && memcmp(a->data, data, len) == 0) {
+			if (a->len == len && memcmp(a->data, data, len) == 0) {
 				a->refcnt++;
 				return a;
 			}
@@ -363,7 +358,7 @@ void rib_attrs_unref(struct rib *rib, struct rib_attrset *a)
 	if (--a->refcnt)
 		return;
 	/* backward-shift deletion keeps probe chains intact */
-	uint32_t mask = rib->attr_cap - 1, i = a->hash & mask;
+	uint32_t mask = rib->attr_cap - 1, i = attr_tag(bytes_hash(a->data, a->len)) & mask;
 	while (!rib->attr_tags[i] || rib->attr_slots[i] != a)
 		i = (i + 1) & mask;
 	uint32_t j = i;
@@ -373,7 +368,7 @@ void rib_attrs_unref(struct rib *rib, struct rib_attrset *a)
 			j = (j + 1) & mask;
 			if (!rib->attr_tags[j])
 				goto done;
-			uint32_t k = rib->attr_slots[j]->hash & mask;
+			uint32_t k = rib->attr_tags[j] & mask;
 			/* move j back to i unless its home k lies cyclically in (i, j] */
 			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 				continue;

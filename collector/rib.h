@@ -35,8 +35,7 @@
 struct rib_attrset {
 	uint64_t id;       /* store id */
 	uint32_t refcnt;   /* routes referencing it (+ temporary refs) */
-	uint32_t hash;
-	uint32_t len;
+	uint32_t len;      /* its hash is in the table's tags, not here */
 	uint8_t data[];    /* canonical attribute set, see bgp.h */
 };
 
@@ -147,7 +146,7 @@ struct rib {
 	uint32_t cap_peers_by_id;
 	/* interned attribute sets */
 	struct rib_attrset **attr_slots;
-	uint16_t *attr_tags; /* per slot: 0 empty, else attr_tag(hash): probing reads these, not the sets */
+	uint32_t *attr_tags; /* per slot: 0 empty, else the set's hash (attr_tag): probing reads these, not the sets */
 	uint32_t attr_cap, attr_used;
 	uint32_t next_router_id, next_peer_id, next_route_id;
 	uint64_t next_attr_id;

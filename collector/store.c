@@ -38,7 +38,7 @@ enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, HIST_COLS = 7 };
 static const uint8_t *op_key(const struct store_op *op, size_t *len)
 {
 	*len = op->key_v6 ? PW_PREFIX_KEY_LEN : PW_PREFIX_KEY_LEN_V4;
-	return op->route.key;
+	return op->key_v6 ? op->route.key.v6 : op->route.key.v4;
 }
 
 /* A route op and the history row id it was given. */
@@ -463,7 +463,10 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 		op.new_key = c->new_key;
 		if (c->new_key) {
 			op.key_v6 = pw_prefix_key(&c->prefix, key) != PW_PREFIX_KEY_LEN_V4;
-			op.route.key = key;
+			if (op.key_v6)
+				op.route.key.v6 = key;
+			else
+				memcpy(op.route.key.v4, key, PW_PREFIX_KEY_LEN_V4);
 		}
 		op.route.attr_id = c->attrs ? c->attrs->id : 0;
 		op.route.time = c->time_us;

@@ -77,12 +77,13 @@ void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *tota
 uint64_t store_queue_bytes(const struct store *st);
 /* Queue watermarks, in bytes: feeds pause above the high one and resume
  * below the low one. A full table of a million IPv4 routes takes about
- * 27 MB, so it fits and the loop reads it at its own speed; four such
+ * 27 MB, so it fits (with room for the writer's batch in flight) and the
+ * loop reads it at its own speed; four such
  * tables at once are held at the high watermark (plus the writer's batch,
  * decoded: about STORE_MAX_BATCH ops of 48 bytes, 5 MB), and the writer
  * still has the low watermark's worth to work on while the feeds refill
  * the queue. */
-enum { STORE_HIGH_WATER = 32 << 20, STORE_LOW_WATER = 24 << 20 };
+enum { STORE_HIGH_WATER = 30 << 20, STORE_LOW_WATER = 22 << 20 };
 /* True when the queue is above its high watermark: feeds stop reading.
  * A true answer arms the drain callback (store_on_drained). */
 bool store_backlogged(struct store *st);

@@ -103,7 +103,7 @@ size_t opq_push(struct opq *q, const struct store_op *op)
 		if (op->route.path_id)
 			p = put_varint(p, op->route.path_id);
 		if (op->new_key) {
-			memcpy(p, op->route.key, key_len);
+			memcpy(p, op->key_v6 ? op->route.key.v6 : op->route.key.v4, key_len);
 			p += key_len;
 		}
 		if (op->route.attr_id) {
@@ -187,9 +187,12 @@ void opq_decode(const struct opq_chunk *c, struct store_op *out)
 				op->route.peer_id = prev_peer;
 				if (b >> 6 & 1)
 					op->route.path_id = (uint32_t)get_varint(&p);
-				if (op->new_key) {
-					op->route.key = p;
-					p += op->key_v6 ? PW_PREFIX_KEY_LEN : PW_PREFIX_KEY_LEN_V4;
+				if (op->new_key && op->key_v6) {
+					op->route.key.v6 = p;
+					p += PW_PREFIX_KEY_LEN;
+				} else if (op->new_key) {
+					memcpy(op->route.key.v4, p, PW_PREFIX_KEY_LEN_V4);
+					p += PW_PREFIX_KEY_LEN_V4;
 				}
 				uint64_t a = get_varint(&p);
 				if (a) {

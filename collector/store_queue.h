@@ -64,7 +64,11 @@ struct store_op {
 		} attr;
 		struct {
 			uint32_t peer_id, path_id;
-			const uint8_t *key; /* only with new_key; borrowed, as attr.data */
+			union { /* only with new_key */
+				uint8_t v4[8];     /* PW_PREFIX_KEY_LEN_V4 bytes, in the op: the
+						      writer sorts a batch's new keys */
+				const uint8_t *v6; /* borrowed, as attr.data */
+			} key;
 			uint64_t attr_id;
 			int64_t time, router_time; /* routes.since is router_time, else time */
 		} route;

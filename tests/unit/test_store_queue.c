@@ -65,7 +65,10 @@ static void make_ops(void)
 			op->key_v6 = what % 7 == 0;
 			for (int k = 0; k < PW_PREFIX_KEY_LEN; k++)
 				keys[i][k] = (uint8_t)next();
-			op->route.key = op->new_key ? keys[i] : NULL;
+			if (op->new_key && op->key_v6)
+				op->route.key.v6 = keys[i];
+			else if (op->new_key)
+				memcpy(op->route.key.v4, keys[i], PW_PREFIX_KEY_LEN_V4);
 			op->route.attr_id = what % 9 == 0 ? 0 : what % 4 == 0 ? (next() % attr) + 1 : attr;
 			if (what == 11)
 				op->route.attr_id = UINT64_C(1) << 62;
@@ -86,7 +89,8 @@ static void check_same(const struct store_op *a, const struct store_op *b, int i
 		       a->route.peer_id == b->route.peer_id && a->route.path_id == b->route.path_id &&
 		       a->route.attr_id == b->route.attr_id && a->route.time == b->route.time &&
 		       a->route.router_time == b->route.router_time &&
-		       (!a->new_key || memcmp(a->route.key, b->route.key, kl) == 0);
+		       (!a->new_key || memcmp(a->key_v6 ? a->route.key.v6 : a->route.key.v4,
+					      b->key_v6 ? b->route.key.v6 : b->route.key.v4, kl) == 0);
 	} else if (same && a->kind == OP_ATTR) {
 		same = a->attr.id == b->attr.id && a->attr.len == b->attr.len &&
 		       memcmp(a->attr.data, b->attr.data, a->attr.len) == 0;
@@ -142,7 +146,7 @@ static void full_table_size(void)
 		uint8_t key[PW_PREFIX_KEY_LEN_V4] = { 1, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i, 0, 24 };
 		struct store_op op = { .kind = OP_ROUTE, .new_key = true, .route_id = i };
 		op.route.peer_id = 3;
-		op.route.key = key;
+		memcpy(op.route.key.v4, key, sizeof key);
 		op.route.attr_id = 1000 + i / 4;
 		op.route.time = t += 1;
 		op.route.router_time = t - 300;
