@@ -872,6 +872,52 @@ static int cmp_new_route(const void *a, const void *b)
 	return c ? c : (x->route_id > y->route_id) - (x->route_id < y->route_id);
 }
 
+/* New routes with IPv4 keys, in op order (so by route id), sorted as
+ * cmp_new_route would: by key, then route id. The key's five varying bytes
+ * (address and length; the family byte is the same) above the row's place
+ * make one number; a stable radix sort on the key's bytes keeps the places
+ * of equal keys (the same prefix from several peers) in order. qsort's
+ * indirect comparisons took 4 % of the writer's time. */
+static void sort_v4_rows(struct row_ref *v, size_t n)
+{
+	if (n < 2 || n >= 1u << 24) {
+		qsort(v, n, sizeof *v, cmp_new_route);
+		return;
+	}
+	uint64_t *a = pw_malloc(2 * n * sizeof *a), *b = a + n, *in = a, *out = b;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *key = v[i].op->route.key.v4;
+		uint64_t k = 0;
+		for (int j = 1; j < PW_PREFIX_KEY_LEN_V4; j++)
+			k = k << 8 | key[j];
+		a[i] = k << 24 | i;
+	}
+	for (int shift = 24; shift < 64; shift += 8) {
+		size_t count[256] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[in[i] >> shift & 0xff]++;
+		if (count[in[0] >> shift & 0xff] == n)
+			continue; /* every key has this byte */
+		size_t sum = 0;
+		for (int d = 0; d < 256; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			out[count[in[i] >> shift & 0xff]++] = in[i];
+		uint64_t *t = in;
+		in = out;
+		out = t;
+	}
+	struct row_ref *sorted = pw_malloc(n * sizeof *sorted);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = v[in[i] & 0xffffff];
+	memcpy(v, sorted, n * sizeof *v);
+	free(sorted);
+	free(a);
+}
+
 /* The batch's new route keys, inserted in prefix order: the routes_prefix
  * index is then walked once per batch instead of at random (a full table
  * arrives in the router's order, not the key's). Nothing else in a batch
@@ -880,22 +926,29 @@ static int cmp_new_route(const void *a, const void *b)
  * (one per route op, in order from st->next_hist). */
 static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 {
-	size_t k = 0;
+	size_t k = 0, n4 = 0;
 	for (size_t i = 0; i < n; i++)
-		k += ops[i].kind == OP_ROUTE && ops[i].new_key;
+		if (ops[i].kind == OP_ROUTE && ops[i].new_key) {
+			k++;
+			n4 += !ops[i].key_v6;
+		}
 	if (!k)
 		return 0;
-	struct row_ref *v = pw_malloc(k * sizeof *v);
+	/* IPv4 keys first (their family byte is the lower), IPv6 ones after */
+	struct row_ref *v = pw_malloc(k * sizeof *v), *v6 = v + n4;
+	size_t i4 = 0, i6 = 0;
 	int64_t hist = st->next_hist;
-	k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (ops[i].kind != OP_ROUTE)
 			continue;
-		if (ops[i].new_key)
-			v[k++] = (struct row_ref){ &ops[i], hist };
+		if (ops[i].new_key && ops[i].key_v6)
+			v6[i6++] = (struct row_ref){ &ops[i], hist };
+		else if (ops[i].new_key)
+			v[i4++] = (struct row_ref){ &ops[i], hist };
 		hist++;
 	}
-	qsort(v, k, sizeof *v, cmp_new_route);
+	sort_v4_rows(v, n4);
+	qsort(v6, k - n4, sizeof *v6, cmp_new_route);
 	int rc = insert_rows(st->st_route_new, st->st_route_new_n, ROUTE_COLS, bind_route_row, v, k);
 	free(v);
 	return rc;

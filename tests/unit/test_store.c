@@ -113,6 +113,11 @@ static void test_ordered_inserts(void)
 	/* hold the write lock so that everything below lands in one batch */
 	sqlite3 *other;
 	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	/* the order in which the writer inserts routes rows */
+	CHECK(sqlite3_exec(other,
+			   "CREATE TABLE insert_order (route_id INTEGER);"
+			   "CREATE TRIGGER log_insert AFTER INSERT ON routes BEGIN INSERT INTO insert_order VALUES (new.id); END",
+			   NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
 
 	struct rib_router *r = rib_router_connect(rib, "R1", "198.51.100.1", T0);
@@ -126,6 +131,16 @@ static void test_ordered_inserts(void)
 		struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 24 };
 		pw_put32(q.addr, 0x0a000000u + (((i * 7919u) % N) << 8));
 		rib_announce(peer, BMP_VIEW_PRE, &q, 0, a, T0 + i, 0);
+	}
+	/* the same prefixes from a second peer, interleaved: equal keys */
+	struct bmp_peer_hdr h2 = h;
+	h2.addr[3] = 2;
+	struct rib_peer *peer2 = rib_peer_get(r, &h2);
+	rib_peer_up(peer2, NULL, T0);
+	for (uint32_t i = 0; i < 300; i++) {
+		struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 24 };
+		pw_put32(q.addr, 0x0a000000u + (((i * 7919u) % N) << 8));
+		rib_announce(peer2, BMP_VIEW_PRE, &q, 0, b, T0 + i, 0);
 	}
 	/* IPv6 keys (18 bytes, queued out of line) among them */
 	static const char *const v6[] = { "2001:db8:9::/48", "2001:db8::/32", "2001:db8:5::/48" };
@@ -145,10 +160,15 @@ static void test_ordered_inserts(void)
 	store_flush(st);
 	CHECK(!store_failing(st));
 
-	CHECK_INT(q_int(other, "SELECT count(*) FROM routes"), ==, N + 3);
-	CHECK_INT(q_int(other, "SELECT count(*) FROM routes WHERE attr_id IS NOT NULL"), ==, N + 2);
-	CHECK_INT(q_int(other, "SELECT count(*) FROM history"), ==, N + 5);
-	CHECK_INT(store_history_rows(st), ==, N + 5);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM routes"), ==, N + 303);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM routes WHERE attr_id IS NOT NULL"), ==, N + 302);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM history"), ==, N + 305);
+	CHECK_INT(store_history_rows(st), ==, N + 305);
+	/* inserted in (prefix, route id) order: IPv4 before IPv6, equal keys by id */
+	CHECK_INT(q_int(other, "SELECT count(*) FROM insert_order"), ==, N + 303);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM (SELECT o.rowid AS n, row_number() OVER (ORDER BY r.prefix, r.id) AS m"
+			       " FROM insert_order o JOIN routes r ON r.id = o.route_id) WHERE n != m"),
+		  ==, 0);
 	/* the IPv6 keys whole, after the IPv4 ones in the index, in order */
 	CHECK_INT(q_int(other, "SELECT group_concat(hex(prefix)) = '0220010DB800000000000000000000000020,"
 			       "0220010DB800050000000000000000000030,0220010DB800090000000000000000000030'"
@@ -175,7 +195,7 @@ static void test_ordered_inserts(void)
 	CHECK_INT(q_int(other, sql), ==, 1);
 	snprintf(sql, sizeof sql, "SELECT h.action FROM routes r JOIN history h ON h.id = r.hist WHERE r.id = %u", gone_id);
 	CHECK_INT(q_int(other, sql), ==, 3);
-	CHECK_INT(q_int(other, "SELECT count(*) FROM routes r JOIN history h ON h.id = r.hist AND h.route_id = r.id"), ==, N + 3);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM routes r JOIN history h ON h.id = r.hist AND h.route_id = r.id"), ==, N + 303);
 	CHECK_INT(q_int(other, "SELECT count(*) FROM history WHERE prev IS NOT NULL"), ==, 2);
 	/* the live counts of the peer follow */
 	CHECK_INT(q_int(other, "SELECT n_pre FROM peers"), ==, N + 2);
