@@ -884,7 +884,7 @@ static void sort_v4_rows(struct row_ref *v, size_t n)
 		qsort(v, n, sizeof *v, cmp_new_route);
 		return;
 	}
-	uint64_t *a = pw_malloc(2 * n * sizeof *a), *b = a + n, *in = a, *out = b;
+	uint64_t *a = pw_malloc(2 * n * sizeof *a), *in = a, *out = a + n;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *key = v[i].op->route.key.v4;
 		uint64_t k = 0;
@@ -910,11 +910,28 @@ static void sort_v4_rows(struct row_ref *v, size_t n)
 		in = out;
 		out = t;
 	}
-	struct row_ref *sorted = pw_malloc(n * sizeof *sorted);
+	/* v[i] = v[place of the i-th]: in place, a cycle at a time (no second
+	 * copy of the rows: this runs while the queue may be at its high
+	 * watermark); bit 63 marks a position done */
+	const uint64_t done = UINT64_C(1) << 63;
 	for (size_t i = 0; i < n; i++)
-		sorted[i] = v[in[i] & 0xffffff];
-	memcpy(v, sorted, n * sizeof *v);
-	free(sorted);
+		in[i] &= 0xffffff;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] & done)
+			continue;
+		struct row_ref first = v[i];
+		size_t j = i;
+		for (;;) {
+			size_t k = (size_t)in[j];
+			in[j] |= done;
+			if (k == i) {
+				v[j] = first;
+				break;
+			}
+			v[j] = v[k];
+			j = k;
+		}
+	}
 	free(a);
 }
 

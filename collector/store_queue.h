@@ -80,6 +80,8 @@ struct store_op {
 	};
 };
 _Static_assert(sizeof(struct store_op) <= 48, "struct store_op grew");
+_Static_assert(BMP_VIEWS <= 8 && RIB_REASON_TREAT_AS_WITHDRAW < 4 && RIB_WITHDRAW < 4 && OP_EXEC < 8,
+	       "a route op's bit-field (or its encoding, store_queue.c) is too narrow");
 
 /* A chunk of encoded ops. */
 struct opq_chunk {
