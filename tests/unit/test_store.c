@@ -164,11 +164,15 @@ static void test_ordered_inserts(void)
 	CHECK_INT(q_int(other, "SELECT count(*) FROM routes WHERE attr_id IS NOT NULL"), ==, N + 302);
 	CHECK_INT(q_int(other, "SELECT count(*) FROM history"), ==, N + 305);
 	CHECK_INT(store_history_rows(st), ==, N + 305);
-	/* inserted in (prefix, route id) order: IPv4 before IPv6, equal keys by id */
+	/* inserted in (prefix, route id) order within a batch: IPv4 before IPv6,
+	 * equal keys by id. The writer may wake and take the first ops before
+	 * the rest are queued (a second batch, sorted on its own): a few places
+	 * where the order starts again, where an unsorted batch has thousands */
 	CHECK_INT(q_int(other, "SELECT count(*) FROM insert_order"), ==, N + 303);
-	CHECK_INT(q_int(other, "SELECT count(*) FROM (SELECT o.rowid AS n, row_number() OVER (ORDER BY r.prefix, r.id) AS m"
-			       " FROM insert_order o JOIN routes r ON r.id = o.route_id) WHERE n != m"),
-		  ==, 0);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM (SELECT r.prefix AS p, r.id AS id, lag(r.prefix) OVER w AS pp,"
+			       " lag(r.id) OVER w AS pid FROM insert_order o JOIN routes r ON r.id = o.route_id"
+			       " WINDOW w AS (ORDER BY o.rowid)) WHERE pp IS NOT NULL AND (p < pp OR (p = pp AND id < pid))"),
+		  <=, 2);
 	/* the IPv6 keys whole, after the IPv4 ones in the index, in order */
 	CHECK_INT(q_int(other, "SELECT group_concat(hex(prefix)) = '0220010DB800000000000000000000000020,"
 			       "0220010DB800050000000000000000000030,0220010DB800090000000000000000000030'"
