@@ -714,6 +714,10 @@ static int insert_rows(sqlite3_stmt *one, sqlite3_stmt *many, int cols,
 	size_t i = 0;
 	int rc = 0;
 	for (; i + ROWS_PER_STMT <= n && !rc; i += ROWS_PER_STMT) {
+		/* the next statement's ops: new routes come sorted by key, so
+		 * their ops are at random places in the batch */
+		for (size_t j = i + ROWS_PER_STMT; j < i + 2 * ROWS_PER_STMT && j < n; j++)
+			__builtin_prefetch(v[j].op);
 		for (int j = 0; j < ROWS_PER_STMT; j++)
 			bind(many, j * cols, &v[i + j]);
 		rc = step(many);
