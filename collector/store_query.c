@@ -20,13 +20,6 @@
 #include "rib_event.h"
 #include "route_filter.h"
 
-#define PW_STR_(x) #x
-#define PW_STR(x) PW_STR_(x)
-/* Debian's SQLite maps at most 0x7fff0000 bytes (its MAX_MMAP_SIZE): the
- * first 2 GB of the file, some 15M routes at ~130 bytes each; pages past
- * that are read with pread() as before. */
-#define STORE_READER_MMAP 2147418112
-
 sqlite3 *store_reader_open(const char *path, char *err, size_t n)
 {
 	sqlite3 *db = NULL;
@@ -42,8 +35,11 @@ sqlite3 *store_reader_open(const char *path, char *err, size_t n)
 	 * most of its time in those system calls. Pages still in the WAL are
 	 * read as before. The mapping is address space: the pages it touches
 	 * are the kernel's page cache, shared by every connection (they show
-	 * in the process's RSS as file pages, which the kernel can reclaim). */
-	sqlite3_exec(db, "PRAGMA mmap_size=" PW_STR(STORE_READER_MMAP), NULL, NULL, NULL);
+	 * in the process's RSS as file pages, which the kernel can reclaim).
+	 * 0x7fff0000 is Debian's SQLite's most (its MAX_MMAP_SIZE): the first
+	 * 2 GB of the file, some 15M routes at ~130 bytes each; pages past that
+	 * are read with pread() as before. */
+	sqlite3_exec(db, "PRAGMA mmap_size=2147418112", NULL, NULL, NULL);
 	if (rf_register(db) != SQLITE_OK) {
 		snprintf(err, n, "cannot register the route filters on %s: %s", path, sqlite3_errmsg(db));
 		sqlite3_close(db);
