@@ -133,6 +133,7 @@ size_t opq_push(struct opq *q, const struct store_op *op)
 		break;
 	}
 	c->len = (size_t)(p - c->data);
+	pw_require(c->len <= c->cap); /* OP_MAX_FIXED bounds every op's fixed part */
 	c->nops++;
 	c->last_group_more = op->group_more;
 	q->nops++;
