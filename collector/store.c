@@ -34,13 +34,6 @@ enum { BATCH_KEEP = 65536 };
  * failed batch is rolled back whole anyway. */
 enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, HIST_COLS = 7 };
 
-/* A new route's key and its length. */
-static const uint8_t *op_key(const struct store_op *op, size_t *len)
-{
-	*len = op->key_v6 ? PW_PREFIX_KEY_LEN : PW_PREFIX_KEY_LEN_V4;
-	return op->key_v6 ? op->route.key.v6 : op->route.key.v4;
-}
-
 /* A route op and the history row id it was given. */
 struct row_ref {
 	const struct store_op *op;

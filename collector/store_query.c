@@ -58,10 +58,14 @@ struct bind {
 	size_t blob_len;
 };
 
+/* a `shorter` IPv6 /128 binds 129 keys (a history query matches the
+ * prefix once, in its chain walk) */
+enum { SQL_MAX_BINDS = 160 };
+
 struct sql {
 	char s[4096];
 	size_t len;
-	struct bind b[160];
+	struct bind b[SQL_MAX_BINDS];
 	int nb;
 };
 
@@ -72,11 +76,11 @@ static void sql_add(struct sql *q, const char *text)
 	memcpy(q->s + q->len, text, l + 1);
 	q->len += l;
 }
-static void bind_int(struct sql *q, int64_t v) { pw_require(q->nb < 160); q->b[q->nb].type = B_INT; q->b[q->nb++].i = v; }
-static void bind_txt(struct sql *q, const char *t) { pw_require(q->nb < 160); q->b[q->nb].type = B_TEXT; q->b[q->nb++].t = t; }
+static void bind_int(struct sql *q, int64_t v) { pw_require(q->nb < SQL_MAX_BINDS); q->b[q->nb].type = B_INT; q->b[q->nb++].i = v; }
+static void bind_txt(struct sql *q, const char *t) { pw_require(q->nb < SQL_MAX_BINDS); q->b[q->nb].type = B_TEXT; q->b[q->nb++].t = t; }
 static void bind_key(struct sql *q, const uint8_t *k, size_t len)
 {
-	pw_require(q->nb < 160 && len <= PW_PREFIX_KEY_LEN);
+	pw_require(q->nb < SQL_MAX_BINDS && len <= PW_PREFIX_KEY_LEN);
 	q->b[q->nb].type = B_BLOB;
 	q->b[q->nb].blob_len = len;
 	memcpy(q->b[q->nb++].blob, k, len);

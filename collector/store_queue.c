@@ -83,7 +83,8 @@ static size_t reserve(struct opq *q, size_t need)
 
 size_t opq_push(struct opq *q, const struct store_op *op)
 {
-	size_t key_len = op->key_v6 ? PW_PREFIX_KEY_LEN : PW_PREFIX_KEY_LEN_V4;
+	size_t key_len;
+	const uint8_t *key = op_key(op, &key_len);
 	size_t need = OP_MAX_FIXED + (op->kind == OP_ATTR ? op->attr.len : op->kind == OP_ROUTE ? key_len : 0);
 	size_t added = reserve(q, need);
 	struct opq_chunk *c = q->tail;
@@ -103,7 +104,7 @@ size_t opq_push(struct opq *q, const struct store_op *op)
 		if (op->route.path_id)
 			p = put_varint(p, op->route.path_id);
 		if (op->new_key) {
-			memcpy(p, op->key_v6 ? op->route.key.v6 : op->route.key.v4, key_len);
+			memcpy(p, key, key_len);
 			p += key_len;
 		}
 		if (op->route.attr_id) {

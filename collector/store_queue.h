@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/prefix.h"
 #include "store.h"
 
 enum op_kind { OP_ROUTER, OP_PEER, OP_ATTR, OP_ROUTE, OP_EXEC };
@@ -82,6 +83,13 @@ struct store_op {
 _Static_assert(sizeof(struct store_op) <= 48, "struct store_op grew");
 _Static_assert(BMP_VIEWS <= 8 && RIB_REASON_TREAT_AS_WITHDRAW < 4 && RIB_WITHDRAW < 4 && OP_EXEC < 8,
 	       "a route op's bit-field (or its encoding, store_queue.c) is too narrow");
+
+/* A route op's key (new_key only) and its length. */
+static inline const uint8_t *op_key(const struct store_op *op, size_t *len)
+{
+	*len = op->key_v6 ? PW_PREFIX_KEY_LEN : PW_PREFIX_KEY_LEN_V4;
+	return op->key_v6 ? op->route.key.v6 : op->route.key.v4;
+}
 
 /* A chunk of encoded ops. */
 struct opq_chunk {

@@ -83,14 +83,14 @@ static void check_same(const struct store_op *a, const struct store_op *b, int i
 {
 	bool same = a->kind == b->kind && a->group_more == b->group_more;
 	if (same && a->kind == OP_ROUTE) {
-		size_t kl = a->key_v6 ? PW_PREFIX_KEY_LEN : PW_PREFIX_KEY_LEN_V4;
+		size_t kl, kl2;
+		const uint8_t *ka = op_key(a, &kl), *kb = op_key(b, &kl2);
 		same = a->new_key == b->new_key && a->action == b->action && a->view == b->view &&
 		       a->reason == b->reason && a->key_v6 == b->key_v6 && a->route_id == b->route_id &&
 		       a->route.peer_id == b->route.peer_id && a->route.path_id == b->route.path_id &&
 		       a->route.attr_id == b->route.attr_id && a->route.time == b->route.time &&
 		       a->route.router_time == b->route.router_time &&
-		       (!a->new_key || memcmp(a->key_v6 ? a->route.key.v6 : a->route.key.v4,
-					      b->key_v6 ? b->route.key.v6 : b->route.key.v4, kl) == 0);
+		       (!a->new_key || (kl == kl2 && memcmp(ka, kb, kl) == 0));
 	} else if (same && a->kind == OP_ATTR) {
 		same = a->attr.id == b->attr.id && a->attr.len == b->attr.len &&
 		       memcmp(a->attr.data, b->attr.data, a->attr.len) == 0;
