@@ -2,13 +2,14 @@
  * store: SQLite persistence (stage ⑤).
  *
  *   rib events --(loop thread: encode an op into the queue)--> writer thread
- *   --(one transaction per batch)--> SQLite (WAL) <-- read-only connections
- *   of the HTTP threads (store_query.h)
+ *   --(a transaction per batch, or per few batches of a backlog)--> SQLite
+ *   (WAL) <-- read-only connections of the HTTP threads (store_query.h)
  *
  * The writer thread owns the only write connection. A batch is whatever
- * queued while the previous one committed (bounded by STORE_MAX_BATCH ops).
- * A failed commit (disk full, locked) is rolled back, reported loudly and
- * retried with the same ops: nothing queued is dropped. Durability: WAL with
+ * queued while the previous one committed (bounded by STORE_MAX_BATCH ops);
+ * while a backlog waits (a full table), up to four batches share one
+ * transaction. A failed commit (disk full, locked) is rolled back, reported
+ * loudly and retried with the same ops: nothing queued is dropped. Durability: WAL with
  * synchronous=NORMAL, so a committed batch survives a crash of the process
  * (it is in the WAL file) but not necessarily a power loss or kernel crash
  * (the WAL is synced at checkpoints, not at every commit); the database is

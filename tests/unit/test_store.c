@@ -2,7 +2,8 @@
  * Unit tests: store.c -- the writer thread against a real SQLite file:
  * back-pressure (the drain callback that resumes paused feeds) and the
  * batch's key-ordered route inserts (rows and history as the RIB said,
- * whatever the arrival order, with changes in the same batch).
+ * whatever the arrival order, with changes in the same batch), a backlog's
+ * batches grouped into fewer transactions, replayed whole on a failure.
  */
 #include "store.h"
 
@@ -88,6 +89,18 @@ static void test_drain_callback(void)
 static const uint8_t set_a[] = { 0x40, 0x01, 0x00, 0x01, 0x00 };
 static const uint8_t set_b[] = { 0x40, 0x01, 0x00, 0x01, 0x02 };
 
+/* Router R1 connected, with its peer 192.0.2.1 (AS 65001) up. */
+static const struct bmp_peer_hdr peer_hdr = {
+	.type = BMP_PEER_GLOBAL, .afi = PW_AFI_IPV4, .addr = { 192, 0, 2, 1 }, .asn = 65001
+};
+static struct rib_peer *r1_peer_up(struct rib *rib)
+{
+	struct rib_router *r = rib_router_connect(rib, "R1", "198.51.100.1", T0);
+	struct rib_peer *peer = rib_peer_get(r, &peer_hdr);
+	rib_peer_up(peer, NULL, T0);
+	return peer;
+}
+
 static int64_t q_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *s;
@@ -120,10 +133,7 @@ static void test_ordered_inserts(void)
 			   NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
 
-	struct rib_router *r = rib_router_connect(rib, "R1", "198.51.100.1", T0);
-	struct bmp_peer_hdr h = { .type = BMP_PEER_GLOBAL, .afi = PW_AFI_IPV4, .addr = { 192, 0, 2, 1 }, .asn = 65001 };
-	struct rib_peer *peer = rib_peer_get(r, &h);
-	rib_peer_up(peer, NULL, T0);
+	struct rib_peer *peer = r1_peer_up(rib);
 	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
 	struct rib_attrset *b = rib_attrs_intern(rib, set_b, sizeof set_b);
 	/* keys in a scrambled order (7919 is prime to N: a permutation) */
@@ -133,9 +143,9 @@ static void test_ordered_inserts(void)
 		rib_announce(peer, BMP_VIEW_PRE, &q, 0, a, T0 + i, 0);
 	}
 	/* the same prefixes from a second peer, interleaved: equal keys */
-	struct bmp_peer_hdr h2 = h;
+	struct bmp_peer_hdr h2 = peer_hdr;
 	h2.addr[3] = 2;
-	struct rib_peer *peer2 = rib_peer_get(r, &h2);
+	struct rib_peer *peer2 = rib_peer_get(peer->router, &h2);
 	rib_peer_up(peer2, NULL, T0);
 	for (uint32_t i = 0; i < 300; i++) {
 		struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 24 };
@@ -203,6 +213,59 @@ static void test_ordered_inserts(void)
 	CHECK_INT(q_int(other, "SELECT count(*) FROM history WHERE prev IS NOT NULL"), ==, 2);
 	/* the live counts of the peer follow */
 	CHECK_INT(q_int(other, "SELECT n_pre FROM peers"), ==, N + 2);
+	sqlite3_close(other);
+	store_close(st);
+	rib_free(rib);
+}
+
+/* A backlog (a full table) is committed several batches per transaction,
+ * and a commit that fails replays every batch of its transaction: after
+ * the failure, every route and history row is there, once. */
+static void test_grouped_commits(void)
+{
+	TEST_SECTION("a backlog commits several batches per transaction; a failed one is replayed whole");
+	enum { N = 350000 }; /* more than 3 batches of STORE_MAX_BATCH (100k) ops */
+	struct store *st = open_store("group.db");
+	if (!CHECK(st))
+		return;
+	char path[128], moved[160];
+	snprintf(path, sizeof path, "%s/group.db", dir);
+	snprintf(moved, sizeof moved, "%s/group-moved.db", dir);
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	struct rib *rib = rib_new(&cfg);
+	store_start(st, rib);
+	/* hold the write lock while the backlog is queued */
+	sqlite3 *other;
+	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+	uint64_t batches0, total_us, last_us;
+	store_batch_stats(st, &batches0, &total_us, &last_us);
+	struct rib_peer *peer = r1_peer_up(rib);
+	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
+	for (uint32_t i = 0; i < N; i++) {
+		struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 32 };
+		pw_put32(q.addr, 0x0b000000u + i);
+		rib_announce(peer, BMP_VIEW_PRE, &q, 0, a, T0 + i, 0);
+	}
+	rib_attrs_unref(rib, a);
+	/* the file moves away: the writer's first commit is refused */
+	CHECK(rename(path, moved) == 0);
+	sqlite3_exec(other, "COMMIT", NULL, NULL, NULL);
+	for (int i = 0; i < 1000 && !store_failing(st); i++)
+		usleep(10000);
+	CHECK(store_failing(st));
+	CHECK_INT(q_int(other, "SELECT count(*) FROM routes"), ==, 0);
+	CHECK(rename(moved, path) == 0);
+	store_flush(st);
+	CHECK(!store_failing(st));
+	uint64_t batches;
+	store_batch_stats(st, &batches, &total_us, &last_us);
+	CHECK_INT(batches - batches0, <=, 3); /* one per batch would be 4 or more */
+	CHECK_INT(q_int(other, "SELECT count(*) FROM routes WHERE attr_id IS NOT NULL"), ==, N);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM history"), ==, N);
+	CHECK_INT(q_int(other, "SELECT max(id) - min(id) + 1 FROM history"), ==, N); /* the retry reused the ids */
+	CHECK_INT(store_history_rows(st), ==, N);
+	CHECK_INT(q_int(other, "SELECT n_pre FROM peers"), ==, N);
 	sqlite3_close(other);
 	store_close(st);
 	rib_free(rib);
@@ -317,10 +380,7 @@ static void test_migration_007(void)
 	char err[256] = "";
 	CHECK_INT(store_load(st, rib, err, sizeof err), ==, 0);
 	store_start(st, rib);
-	struct rib_router *r = rib_router_connect(rib, "R1", "198.51.100.1", T0);
-	struct bmp_peer_hdr h = { .type = BMP_PEER_GLOBAL, .afi = PW_AFI_IPV4, .addr = { 192, 0, 2, 1 }, .asn = 65001 };
-	struct rib_peer *peer = rib_peer_get(r, &h);
-	rib_peer_up(peer, NULL, T0);
+	struct rib_peer *peer = r1_peer_up(rib);
 	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
 	struct pw_prefix p1 = pfx("10.0.0.0/24"), p2 = pfx("10.0.1.0/24");
 	rib_withdraw(peer, BMP_VIEW_PRE, &p1, 0, RIB_REASON_NONE, T0 + 1, 0); /* an existing route changes */
@@ -347,6 +407,7 @@ int main(void)
 	}
 	test_drain_callback();
 	test_ordered_inserts();
+	test_grouped_commits();
 	test_migration_006();
 	test_migration_007();
 	char cmd[200];
