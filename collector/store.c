@@ -171,8 +171,13 @@ struct store *store_open(const char *path, char *err, size_t n)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	/* a file that is not a database fails here, loudly */
-	if (exec(st->db, "PRAGMA journal_mode=WAL", err, n) || exec(st->db, "PRAGMA synchronous=NORMAL", err, n)) {
+	/* 16 KB pages for a new database (an existing one keeps its own): a
+	 * full table's inserts and each commit's WAL writes go by pages, and
+	 * four peers' tables were written 18 % faster, a 1M table 15 %, churn
+	 * the same (bench/README.md). A file that is not a database fails
+	 * here, loudly */
+	if (exec(st->db, "PRAGMA page_size=16384", err, n) || exec(st->db, "PRAGMA journal_mode=WAL", err, n) ||
+	    exec(st->db, "PRAGMA synchronous=NORMAL", err, n)) {
 		char e2[300];
 		snprintf(e2, sizeof e2, "%s: %s", path, err);
 		snprintf(err, n, "%s", e2);
