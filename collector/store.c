@@ -33,6 +33,14 @@ enum { STORE_MAX_BATCH = 100000 };
  * are queued: under churn the queue holds less after each batch, which
  * then commits at once. */
 enum { TXN_MAX_BATCHES = 4, TXN_GROUP_MIN = STORE_MAX_BATCH / 2 };
+/* The WAL is copied into the database file (checkpointed) by a thread of
+ * its own once a commit leaves CKPT_FRAMES pages in it (SQLite's default
+ * threshold; SQLite ran the copy inside the writer's commit: a fifth of
+ * the writer's time for a full table). The WAL starts over only at a write
+ * transaction that begins after a complete copy, and the writer of a
+ * backlog begins its next one at once: so at CKPT_WRITER_FRAMES (64 MB of
+ * 16 KB pages) the writer copies the rest itself, which bounds the file. */
+enum { CKPT_FRAMES = 1000, CKPT_WRITER_FRAMES = 4 * CKPT_FRAMES };
 /* The writer's array of decoded ops is freed when the queue is empty if
  * it holds more than this many. */
 enum { BATCH_KEEP = 65536 };
@@ -68,6 +76,14 @@ struct store {
 	_Atomic bool failing;
 	_Atomic uint64_t batches, batch_us_total, batch_us_last;
 	_Atomic bool drain_armed;     /* a feed is paused: call drained_fn below the low watermark */
+	/* the checkpointer thread: its own connection copies the WAL into the
+	 * database file, off the writer thread */
+	pthread_t ckpt_thread;
+	sqlite3 *ckpt_db;
+	pthread_mutex_t ckpt_lock;
+	pthread_cond_t ckpt_wake;
+	bool ckpt_wanted, ckpt_stop; /* guarded by ckpt_lock */
+	_Atomic bool ckpt_failing;
 	void (*drained_fn)(void *);   /* guarded by lock */
 	void *drained_ctx;
 	/* writer-only */
@@ -163,6 +179,8 @@ struct store *store_open(const char *path, char *err, size_t n)
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->wake, NULL);
 	pthread_cond_init(&st->done, NULL);
+	pthread_mutex_init(&st->ckpt_lock, NULL);
+	pthread_cond_init(&st->ckpt_wake, NULL);
 	/* NOMUTEX: the write connection is used by one thread at a time (the
 	 * loader, then the writer thread it hands over to in store_start) */
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
@@ -1170,10 +1188,94 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* --------------------------------------------------------- checkpointer */
+
+static void ckpt_run(struct store *st, sqlite3 *db)
+{
+	int frames = 0, copied = 0;
+	int64_t t0 = pw_mono_now().ns;
+	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+	PW_DEBUG("msg=\"WAL checkpoint\" rc=%d frames=%d copied=%d ms=%.1f", rc, frames, copied,
+		 (pw_mono_now().ns - t0) / 1e6);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) { /* the WAL keeps the data: nothing is lost */
+		if (!atomic_exchange(&st->ckpt_failing, true))
+			PW_WARN("msg=\"WAL checkpoint failed; the WAL file grows until one succeeds\" db=%s error=\"%s\"",
+				st->path, sqlite3_errstr(rc));
+	} else if (rc == SQLITE_OK && atomic_exchange(&st->ckpt_failing, false)) {
+		PW_INFO("msg=\"WAL checkpoints recovered\" db=%s", st->path);
+	}
+}
+
+/* After each of the writer's commits, on the writer thread. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)name;
+	struct store *st = arg;
+	if (frames >= CKPT_WRITER_FRAMES) {
+		ckpt_run(st, db);
+	} else if (frames >= CKPT_FRAMES) {
+		pthread_mutex_lock(&st->ckpt_lock);
+		st->ckpt_wanted = true;
+		pthread_cond_signal(&st->ckpt_wake);
+		pthread_mutex_unlock(&st->ckpt_lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct store *st = arg;
+	pthread_mutex_lock(&st->ckpt_lock);
+	for (;;) {
+		while (!st->ckpt_wanted && !st->ckpt_stop)
+			pthread_cond_wait(&st->ckpt_wake, &st->ckpt_lock);
+		if (st->ckpt_stop)
+			break;
+		st->ckpt_wanted = false;
+		pthread_mutex_unlock(&st->ckpt_lock);
+		ckpt_run(st, st->ckpt_db);
+		pthread_mutex_lock(&st->ckpt_lock);
+	}
+	pthread_mutex_unlock(&st->ckpt_lock);
+	return NULL;
+}
+
+/* Starts the checkpointer; without its connection, SQLite's own
+ * checkpoints (in the writer's commits) stay. */
+static void ckpt_start(struct store *st)
+{
+	/* the connection learns that the file is in WAL mode when it first
+	 * reads it: until then its checkpoints do nothing */
+	if (sqlite3_open_v2(st->path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->ckpt_db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) {
+		PW_WARN("msg=\"no checkpointer connection; the writer checkpoints\" db=%s error=\"%s\"", st->path,
+			st->ckpt_db ? sqlite3_errmsg(st->ckpt_db) : "out of memory");
+		sqlite3_close(st->ckpt_db);
+		st->ckpt_db = NULL;
+		return;
+	}
+	pw_require(pthread_create(&st->ckpt_thread, NULL, ckpt_main, st) == 0);
+	sqlite3_wal_hook(st->db, on_wal_commit, st); /* replaces SQLite's autocheckpoint */
+}
+
+static void ckpt_stop(struct store *st)
+{
+	if (!st->ckpt_db)
+		return;
+	pthread_mutex_lock(&st->ckpt_lock);
+	st->ckpt_stop = true;
+	pthread_cond_signal(&st->ckpt_wake);
+	pthread_mutex_unlock(&st->ckpt_lock);
+	pthread_join(st->ckpt_thread, NULL);
+	sqlite3_close(st->ckpt_db);
+	st->ckpt_db = NULL;
+}
+
 void store_start(struct store *st, struct rib *rib)
 {
 	pw_require(prepare(st) == 0);
 	rib_subscribe(rib, on_rib_event, st);
+	ckpt_start(st);
 	pw_require(pthread_create(&st->thread, NULL, writer_main, st) == 0);
 	st->started = true;
 }
@@ -1197,6 +1299,7 @@ void store_close(struct store *st)
 		pthread_cond_signal(&st->wake);
 		pthread_mutex_unlock(&st->lock);
 		pthread_join(st->thread, NULL);
+		ckpt_stop(st); /* then the writer's close, the last, checkpoints the rest */
 	}
 	sqlite3_stmt *stmts[] = { st->st_router, st->st_peer, st->st_attr, st->st_route_new,
 				  st->st_route_upd, st->st_hist, st->st_hist_chg, st->st_count, st->st_meta,
@@ -1210,6 +1313,8 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->wake);
 	pthread_cond_destroy(&st->done);
+	pthread_mutex_destroy(&st->ckpt_lock);
+	pthread_cond_destroy(&st->ckpt_wake);
 	free(st->path);
 	free(st);
 }

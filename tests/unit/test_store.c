@@ -3,7 +3,8 @@
  * back-pressure (the drain callback that resumes paused feeds) and the
  * batch's key-ordered route inserts (rows and history as the RIB said,
  * whatever the arrival order, with changes in the same batch), a backlog's
- * batches grouped into fewer transactions, replayed whole on a failure.
+ * batches grouped into fewer transactions, replayed whole on a failure,
+ * and the WAL copied into the database file while the writer goes on.
  */
 #include "store.h"
 
@@ -11,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,6 +268,12 @@ static void test_grouped_commits(void)
 	CHECK_INT(q_int(other, "SELECT max(id) - min(id) + 1 FROM history"), ==, N); /* the retry reused the ids */
 	CHECK_INT(store_history_rows(st), ==, N);
 	CHECK_INT(q_int(other, "SELECT n_pre FROM peers"), ==, N);
+	/* the WAL is copied into the database file while the collector runs,
+	 * by the checkpointer (the writer copies only past 4000 WAL pages) */
+	struct stat sb = { .st_size = 0 };
+	for (int i = 0; i < 500 && (stat(path, &sb) || sb.st_size < (10 << 20)); i++)
+		usleep(10000);
+	CHECK_INT(sb.st_size, >=, 10 << 20);
 	sqlite3_close(other);
 	store_close(st);
 	rib_free(rib);
