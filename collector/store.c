@@ -33,6 +33,14 @@ enum { STORE_MAX_BATCH = 100000 };
  * are queued: under churn the queue holds less after each batch, which
  * then commits at once. */
 enum { TXN_MAX_BATCHES = 4, TXN_GROUP_MIN = STORE_MAX_BATCH / 2 };
+/* Under steady churn the writer would commit every thousand changes or so,
+ * and random changes dirty most pages of the routes table whatever their
+ * number: so after a transaction of TXN_GATHER_AFTER ops or more, the next
+ * begins TXN_GATHER_MS after it began, unless TXN_GATHER_OPS ops wait or
+ * store_flush is waiting. At 50k changes/s: ~10k changes a commit instead
+ * of ~1k, and the writer's share of a core 0.69 -> 0.42; readers see a
+ * change up to that much later. A quiet feed's changes commit at once. */
+enum { TXN_GATHER_AFTER = 500, TXN_GATHER_MS = 200, TXN_GATHER_OPS = 20000 };
 /* The WAL is copied into the database file (checkpointed) by a thread of
  * its own once a commit leaves CKPT_FRAMES pages in it (SQLite's default
  * threshold; SQLite ran the copy inside the writer's commit: a fifth of
@@ -69,6 +77,10 @@ struct store {
 	pthread_cond_t wake, done;
 	struct opq queue;     /* guarded by lock */
 	bool stop;            /* guarded by lock */
+	bool gathering;       /* guarded by lock: the writer waits for more ops */
+	int flushing;         /* guarded by lock: store_flush callers waiting */
+	int64_t last_txn_ns;  /* writer only: when its last transaction began */
+	size_t last_txn_ops;  /* writer only: and its size */
 	uint64_t enqueued, committed; /* guarded by lock: op sequence numbers */
 	_Atomic uint64_t pending;     /* ops queued or in the batch being committed */
 	_Atomic uint64_t queue_bytes; /* their chunks' sizes */
@@ -405,7 +417,7 @@ static void enqueue_many(struct store *st, const struct store_op *ops, size_t n)
 	atomic_fetch_add(&st->pending, n);
 	if (added)
 		atomic_fetch_add(&st->queue_bytes, added);
-	if (was_empty)
+	if (was_empty || (st->gathering && st->queue.nops >= TXN_GATHER_OPS))
 		pthread_cond_signal(&st->wake);
 	pthread_mutex_unlock(&st->lock);
 }
@@ -1141,6 +1153,7 @@ static void txn_commit(struct store *st, struct txn *t, int rc)
 	bool idle = !st->queue.nops;
 	pthread_cond_broadcast(&st->done);
 	pthread_mutex_unlock(&st->lock);
+	st->last_txn_ops = t->ops;
 	t->nparts = 0;
 	t->ops = t->bytes = 0;
 	if (idle && t->batch_cap > BATCH_KEEP) { /* a full table's batches are not kept for ever */
@@ -1148,6 +1161,28 @@ static void txn_commit(struct store *st, struct txn *t, int rc)
 		t->batch = NULL;
 		t->batch_cap = 0;
 	}
+}
+
+/* With st->lock held: waits for more ops before a transaction begins
+ * (TXN_GATHER_MS above). */
+static void gather(struct store *st)
+{
+	int64_t wait_ns = st->last_txn_ns + TXN_GATHER_MS * 1000000LL - pw_mono_now().ns;
+	if (st->last_txn_ops < TXN_GATHER_AFTER || wait_ns <= 0)
+		return;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until); /* the condition's clock */
+	until.tv_sec += (time_t)(wait_ns / 1000000000);
+	until.tv_nsec += (long)(wait_ns % 1000000000);
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	st->gathering = true;
+	while (st->queue.nops < TXN_GATHER_OPS && !st->stop && !st->flushing &&
+	       pthread_cond_timedwait(&st->wake, &st->lock, &until) != ETIMEDOUT)
+		;
+	st->gathering = false;
 }
 
 static void *writer_main(void *arg)
@@ -1163,6 +1198,8 @@ static void *writer_main(void *arg)
 		}
 		while (!st->queue.nops && !st->stop) /* no transaction is open here */
 			pthread_cond_wait(&st->wake, &st->lock);
+		if (!t.nparts)
+			gather(st);
 		if (!st->queue.nops && st->stop) {
 			pthread_mutex_unlock(&st->lock);
 			break;
@@ -1173,7 +1210,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&st->lock);
 		int rc = 0;
 		if (!t.nparts) {
-			t.t0 = pw_mono_now().ns;
+			t.t0 = st->last_txn_ns = pw_mono_now().ns;
 			rc = txn_begin(st, &t);
 		}
 		t.nparts++;
@@ -1284,8 +1321,11 @@ void store_flush(struct store *st)
 {
 	pthread_mutex_lock(&st->lock);
 	uint64_t target = st->enqueued;
+	st->flushing++;
+	pthread_cond_signal(&st->wake); /* no gathering while somebody waits */
 	while (st->started && st->committed < target)
 		pthread_cond_wait(&st->done, &st->lock);
+	st->flushing--;
 	pthread_mutex_unlock(&st->lock);
 }
 

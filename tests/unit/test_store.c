@@ -4,7 +4,8 @@
  * batch's key-ordered route inserts (rows and history as the RIB said,
  * whatever the arrival order, with changes in the same batch), a backlog's
  * batches grouped into fewer transactions, replayed whole on a failure,
- * and the WAL copied into the database file while the writer goes on.
+ * the WAL copied into the database file while the writer goes on, and
+ * steady changes gathered into a few commits a second.
  */
 #include "store.h"
 
@@ -279,6 +280,47 @@ static void test_grouped_commits(void)
 	rib_free(rib);
 }
 
+/* Under a steady stream of changes, commits are gathered (one per 200 ms,
+ * not one per wake-up of the writer), and nothing is lost. */
+static void test_gathered_commits(void)
+{
+	TEST_SECTION("steady changes are committed a few times a second, not at every arrival");
+	enum { LOAD = 5000, STEPS = 400, PER_STEP = 20 };
+	struct store *st = open_store("gather.db");
+	if (!CHECK(st))
+		return;
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	struct rib *rib = rib_new(&cfg);
+	store_start(st, rib);
+	struct rib_peer *peer = r1_peer_up(rib);
+	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
+	uint32_t next = 0;
+	for (; next < LOAD; next++) { /* a table: the next commits may gather */
+		struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 32 };
+		pw_put32(q.addr, 0x0c000000u + next);
+		rib_announce(peer, BMP_VIEW_PRE, &q, 0, a, T0 + next, 0);
+	}
+	store_flush(st);
+	uint64_t batches0, batches, total_us, last_us;
+	store_batch_stats(st, &batches0, &total_us, &last_us);
+	for (int i = 0; i < STEPS; i++) { /* ~10k changes a second for ~1 s */
+		for (int k = 0; k < PER_STEP; k++, next++) {
+			struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 32 };
+			pw_put32(q.addr, 0x0c000000u + next);
+			rib_announce(peer, BMP_VIEW_PRE, &q, 0, a, T0 + next, 0);
+		}
+		usleep(2000);
+	}
+	rib_attrs_unref(rib, a);
+	store_flush(st);
+	store_batch_stats(st, &batches, &total_us, &last_us);
+	/* one commit per 200 ms (and a flush) is ~8; one per arrival, hundreds */
+	CHECK_INT(batches - batches0, <=, 25);
+	CHECK_INT(store_history_rows(st), ==, LOAD + STEPS * PER_STEP);
+	store_close(st);
+	rib_free(rib);
+}
+
 /* A database written before migration 006 (18-byte IPv4 keys) opens, its
  * IPv4 keys become 6 bytes, IPv6 keys stay, and the routes load. */
 extern const struct pw_embedded pw_schema_migrations[];
@@ -416,6 +458,7 @@ int main(void)
 	test_drain_callback();
 	test_ordered_inserts();
 	test_grouped_commits();
+	test_gathered_commits();
 	test_migration_006();
 	test_migration_007();
 	char cmd[200];
