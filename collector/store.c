@@ -79,7 +79,7 @@ struct store {
 	bool stop;            /* guarded by lock */
 	bool gathering;       /* guarded by lock: the writer waits for more ops */
 	int flushing;         /* guarded by lock: store_flush callers waiting */
-	int64_t last_txn_ns;  /* writer only: when its last transaction began */
+	pw_mono_t last_txn;   /* writer only: when its last transaction began */
 	size_t last_txn_ops;  /* writer only: and its size */
 	uint64_t enqueued, committed; /* guarded by lock: op sequence numbers */
 	_Atomic uint64_t pending;     /* ops queued or in the batch being committed */
@@ -189,7 +189,11 @@ struct store *store_open(const char *path, char *err, size_t n)
 	struct store *st = pw_calloc(1, sizeof *st);
 	st->path = pw_strdup(path);
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->wake, NULL);
+	pthread_condattr_t ca; /* the writer's waits for more ops are timed: monotonic */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&st->done, NULL);
 	pthread_mutex_init(&st->ckpt_lock, NULL);
 	pthread_cond_init(&st->ckpt_wake, NULL);
@@ -1066,7 +1070,7 @@ struct txn {
 	size_t ops, bytes;
 	uint64_t hist;       /* history rows written */
 	int64_t first_hist;  /* st->next_hist at BEGIN */
-	int64_t t0;          /* monotonic ns at BEGIN */
+	pw_mono_t t0;        /* at BEGIN */
 	struct store_op *batch; /* one part's ops, decoded */
 	size_t batch_cap;
 };
@@ -1135,7 +1139,7 @@ static void txn_commit(struct store *st, struct txn *t, int rc)
 	}
 	if (atomic_exchange(&st->failing, false))
 		PW_INFO("msg=\"store commits recovered\" db=%s", st->path);
-	uint64_t us = (uint64_t)((pw_mono_now().ns - t->t0) / 1000);
+	uint64_t us = (uint64_t)((pw_mono_now().ns - t->t0.ns) / 1000);
 	PW_DEBUG("msg=\"batch committed\" ops=%zu batches=%d bytes=%zu history_rows=%llu ms=%.1f", t->ops,
 		 t->nparts, t->bytes, (unsigned long long)t->hist, us / 1e3);
 	atomic_fetch_add(&st->history_rows, t->hist);
@@ -1153,6 +1157,7 @@ static void txn_commit(struct store *st, struct txn *t, int rc)
 	bool idle = !st->queue.nops;
 	pthread_cond_broadcast(&st->done);
 	pthread_mutex_unlock(&st->lock);
+	st->last_txn = t->t0;
 	st->last_txn_ops = t->ops;
 	t->nparts = 0;
 	t->ops = t->bytes = 0;
@@ -1167,17 +1172,10 @@ static void txn_commit(struct store *st, struct txn *t, int rc)
  * (TXN_GATHER_MS above). */
 static void gather(struct store *st)
 {
-	int64_t wait_ns = st->last_txn_ns + TXN_GATHER_MS * 1000000LL - pw_mono_now().ns;
-	if (st->last_txn_ops < TXN_GATHER_AFTER || wait_ns <= 0)
+	pw_mono_t end = pw_mono_add_ms(st->last_txn, TXN_GATHER_MS);
+	if (st->last_txn_ops < TXN_GATHER_AFTER || !pw_mono_before(pw_mono_now(), end))
 		return;
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until); /* the condition's clock */
-	until.tv_sec += (time_t)(wait_ns / 1000000000);
-	until.tv_nsec += (long)(wait_ns % 1000000000);
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	struct timespec until = { (time_t)(end.ns / 1000000000), (long)(end.ns % 1000000000) };
 	st->gathering = true;
 	while (st->queue.nops < TXN_GATHER_OPS && !st->stop && !st->flushing &&
 	       pthread_cond_timedwait(&st->wake, &st->lock, &until) != ETIMEDOUT)
@@ -1210,7 +1208,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&st->lock);
 		int rc = 0;
 		if (!t.nparts) {
-			t.t0 = st->last_txn_ns = pw_mono_now().ns;
+			t.t0 = pw_mono_now();
 			rc = txn_begin(st, &t);
 		}
 		t.nparts++;

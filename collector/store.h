@@ -9,8 +9,9 @@
  * queued while the previous one committed (bounded by STORE_MAX_BATCH ops);
  * while a backlog waits (a full table), up to four batches share one
  * transaction, and under steady churn a transaction begins at most every
- * 200 ms (store.c: TXN_GATHER_MS). A failed commit (disk full, locked) is rolled back, reported
- * loudly and retried with the same ops: nothing queued is dropped. Durability: WAL with
+ * 200 ms (store.c: TXN_GATHER_MS). A failed commit (disk full, locked) is
+ * rolled back, reported loudly and retried with the same ops: nothing
+ * queued is dropped. Durability: WAL with
  * synchronous=NORMAL, so a committed batch survives a crash of the process
  * (it is in the WAL file) but not necessarily a power loss or kernel crash
  * (the WAL is synced at checkpoints, not at every commit); the database is

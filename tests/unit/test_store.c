@@ -104,6 +104,21 @@ static struct rib_peer *r1_peer_up(struct rib *rib)
 	return peer;
 }
 
+/* A store `name` started on a new RIB, and a second connection to its file
+ * (whose path goes to `path`): the tests' other writer, and their reader. */
+static struct store *start_with_other(const char *name, struct rib **rib, sqlite3 **other, char *path, size_t n)
+{
+	struct store *st = open_store(name);
+	if (!CHECK(st))
+		return NULL;
+	snprintf(path, n, "%s/%s", dir, name);
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	*rib = rib_new(&cfg);
+	store_start(st, *rib);
+	CHECK(sqlite3_open(path, other) == SQLITE_OK);
+	return st;
+}
+
 static int64_t q_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *s;
@@ -118,22 +133,18 @@ static void test_ordered_inserts(void)
 {
 	TEST_SECTION("new route keys inserted in key order; changes in the same batch still apply");
 	enum { N = 10000 }; /* past the RIB's small chunks (8128 routes) */
-	struct store *st = open_store("order.db");
-	if (!CHECK(st))
-		return;
 	char path[128];
-	snprintf(path, sizeof path, "%s/order.db", dir);
-	struct rib_config cfg = { .resync_timeout_ms = 60000 };
-	struct rib *rib = rib_new(&cfg);
-	store_start(st, rib);
-	/* hold the write lock so that everything below lands in one batch */
+	struct rib *rib;
 	sqlite3 *other;
-	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	struct store *st = start_with_other("order.db", &rib, &other, path, sizeof path);
+	if (!st)
+		return;
 	/* the order in which the writer inserts routes rows */
 	CHECK(sqlite3_exec(other,
 			   "CREATE TABLE insert_order (route_id INTEGER);"
 			   "CREATE TRIGGER log_insert AFTER INSERT ON routes BEGIN INSERT INTO insert_order VALUES (new.id); END",
 			   NULL, NULL, NULL) == SQLITE_OK);
+	/* hold the write lock so that everything below lands in one batch */
 	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
 
 	struct rib_peer *peer = r1_peer_up(rib);
@@ -228,18 +239,14 @@ static void test_grouped_commits(void)
 {
 	TEST_SECTION("a backlog commits several batches per transaction; a failed one is replayed whole");
 	enum { N = 350000 }; /* more than 3 batches of STORE_MAX_BATCH (100k) ops */
-	struct store *st = open_store("group.db");
-	if (!CHECK(st))
-		return;
 	char path[128], moved[160];
-	snprintf(path, sizeof path, "%s/group.db", dir);
-	snprintf(moved, sizeof moved, "%s/group-moved.db", dir);
-	struct rib_config cfg = { .resync_timeout_ms = 60000 };
-	struct rib *rib = rib_new(&cfg);
-	store_start(st, rib);
-	/* hold the write lock while the backlog is queued */
+	struct rib *rib;
 	sqlite3 *other;
-	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	struct store *st = start_with_other("group.db", &rib, &other, path, sizeof path);
+	if (!st)
+		return;
+	snprintf(moved, sizeof moved, "%s/group-moved.db", dir);
+	/* hold the write lock while the backlog is queued */
 	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
 	uint64_t batches0, total_us, last_us;
 	store_batch_stats(st, &batches0, &total_us, &last_us);
