@@ -1045,9 +1045,9 @@ static int apply_batch(struct store *st, struct store_op *ops, size_t n, uint64_
 	return rc;
 }
 
-/* NULL while `path` still names the file opened; else why not. Committing
- * into a file that was removed or replaced would lose it all at restart. */
-static const char *file_moved(const struct store *st)
+/* Committing into a file that was removed or replaced would lose it all at
+ * restart. */
+const char *store_file_moved(const struct store *st)
 {
 	struct stat sb;
 	if (stat(st->path, &sb))
@@ -1121,7 +1121,7 @@ static void txn_free_parts(struct txn *t)
 static void txn_commit(struct store *st, struct txn *t, int rc)
 {
 	for (;;) {
-		const char *moved = rc ? NULL : file_moved(st);
+		const char *moved = rc ? NULL : store_file_moved(st);
 		if (!rc && !moved && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 			rc = sqlite3_errcode(st->db);
 		if (!rc && !moved)

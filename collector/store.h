@@ -70,6 +70,12 @@ void store_exec_group(struct store *st, const struct store_stmt *stmts, int n);
 struct sqlite3 *store_load_db(struct store *st);
 
 const char *store_path(const struct store *st);
+/* NULL while the path still names the file the store opened; else why not.
+ * The writer commits nothing then, and no new reader may open the path:
+ * SQLite would map the same WAL index twice in this process under two
+ * files, its locks not seeing each other's, and the writer's view of it
+ * could be rewritten under it. */
+const char *store_file_moved(const struct store *st);
 uint64_t store_pending(const struct store *st);      /* queued, not yet committed */
 uint64_t store_history_rows(const struct store *st); /* committed history rows */
 bool store_failing(const struct store *st);          /* last commit failed */

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "feed.h"
 #include "ratelimit.h"
+#include "store.h"
 #include "store_query.h"
 
 struct web_server {
@@ -37,18 +38,59 @@ static __thread const char *tl_endpoint = "other";
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
 
-static void reader_free(void *p) { sqlite3_close(p); }
-static void reader_key_init(void) { pthread_key_create(&reader_key, reader_free); }
+/* Read connections outlive the connection threads that used them: when a
+ * thread ends its connection is put back here, and the next thread takes
+ * it instead of opening one (and parsing the schema, and warming a cache). */
+enum { READER_POOL_MAX = 32 };
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static sqlite3 *pool[READER_POOL_MAX];
+static int pool_n;
+
+static void reader_release(void *p)
+{
+	sqlite3 *db = p;
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_lock(&pool_mu);
+	if (pool_n < READER_POOL_MAX) {
+		pool[pool_n++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	sqlite3_close(db);
+}
+static void reader_key_init(void) { pthread_key_create(&reader_key, reader_release); }
+
+static void reader_pool_close(void)
+{
+	pthread_mutex_lock(&pool_mu);
+	while (pool_n)
+		sqlite3_close(pool[--pool_n]);
+	pthread_mutex_unlock(&pool_mu);
+}
 
 sqlite3 *web_reader(const struct web_ctx *ctx, char *err, size_t n)
 {
 	pthread_once(&reader_once, reader_key_init);
 	sqlite3 *db = pthread_getspecific(reader_key);
+	if (db)
+		return db;
+	pthread_mutex_lock(&pool_mu);
+	if (pool_n)
+		db = pool[--pool_n];
+	pthread_mutex_unlock(&pool_mu);
 	if (!db) {
+		/* a connection opened before the file was replaced reads the
+		 * writer's file; a new one would open the other file */
+		const char *moved = ctx->store ? store_file_moved(ctx->store) : NULL;
+		if (moved) {
+			snprintf(err, n, "%s: commits are stopped until it is back", moved);
+			return NULL;
+		}
 		db = store_reader_open(ctx->db_path, err, n);
-		if (db)
-			pthread_setspecific(reader_key, db);
 	}
+	if (db)
+		pthread_setspecific(reader_key, db);
 	return db;
 }
 
@@ -369,6 +411,7 @@ void web_stop(struct web_server *ws)
 {
 	if (!ws)
 		return;
-	MHD_stop_daemon(ws->mhd);
+	MHD_stop_daemon(ws->mhd); /* its threads have put their read connections back */
+	reader_pool_close();
 	web_free(ws);
 }
