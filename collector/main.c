@@ -23,6 +23,7 @@
 #include "common/mono.h"
 #include "config.h"
 #include "feed.h"
+#include "filter_index.h"
 #include "ingest.h"
 #include "rib.h"
 #include "retention.h"
@@ -554,7 +555,7 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 	if (d.feeds)
 		feed_server_set_policy(d.feeds, &fp);
 	struct web_ctx wctx = { .rib = rib, .store = st, .alerts = alerts, .lc = d.lc, .sse = d.sse, .api_token = cfg->api_token,
-				.db_path = cfg->db, .start_us = pw_wall_us(), .bmp_listen = cfg->bmp_listen,
+				.db_path = cfg->db, .fidx = fidx_new(), .start_us = pw_wall_us(), .bmp_listen = cfg->bmp_listen,
 				.feed_stats = d.feeds ? feed_server_stats(d.feeds) : NULL };
 	struct web_options wo = { .listen = cfg->http_listen, .tls_cert = cfg->http_tls_cert_pem,
 				  .tls_key = cfg->http_tls_key_pem, .max_body = cfg->http_max_body_bytes,
@@ -577,6 +578,7 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 		alerts_free(alerts);
 		notify_free(nt);
 		rib_free(rib);
+		fidx_free(wctx.fidx);
 		return 1;
 	}
 	uv_signal_init(&d.loop, &d.sigint);
@@ -602,6 +604,7 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
 	web_stop(ws); /* after loopcall_close: a waiting handler was failed, not left hanging */
+	fidx_free(wctx.fidx);
 	feed_server_free(d.feeds);
 	loopcall_free(d.lc);
 	sse_hub_free(d.sse);

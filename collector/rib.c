@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/check.h"
+#include "common/hash.h"
 #include "common/log.h"
 
 const char *rib_action_name(enum rib_action a)
@@ -141,22 +142,12 @@ void rib_free(struct rib *rib)
 
 /* ---------------------------------------------------------------- hashing */
 
-static inline uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t route_hash(const struct pw_prefix *p, uint32_t path_id)
 {
 	uint64_t a, b;
 	memcpy(&a, p->addr, 8);
 	memcpy(&b, p->addr + 8, 8);
-	return mix64(a ^ mix64(b ^ ((uint64_t)p->len << 40) ^ ((uint64_t)p->afi << 48) ^ path_id));
+	return pw_mix64(a ^ pw_mix64(b ^ ((uint64_t)p->len << 40) ^ ((uint64_t)p->afi << 48) ^ path_id));
 }
 
 /* An attribute set's hash: eight bytes a step (a byte-at-a-time FNV took
@@ -172,7 +163,7 @@ static uint32_t bytes_hash(const uint8_t *d, uint32_t n)
 	}
 	w = 0;
 	memcpy(&w, d + i, n - i);
-	return (uint32_t)mix64(h ^ w);
+	return (uint32_t)pw_mix64(h ^ w);
 }
 
 static inline uint32_t table_path_id(const struct rib_table *t, uint32_t pos)

@@ -15,6 +15,8 @@
 
 #include "common/prefix.h"
 
+struct filter_index;
+
 sqlite3 *store_reader_open(const char *path, char *err, size_t n);
 
 enum store_match { STORE_MATCH_EXACT, STORE_MATCH_LONGER, STORE_MATCH_SHORTER };
@@ -53,7 +55,9 @@ json_t *store_q_routers(sqlite3 *db, char *err, size_t n);
 json_t *store_q_peers(sqlite3 *db, const char *router, char *err, size_t n);
 /* The oldest time history still answers for (0: nothing pruned). */
 int64_t store_q_kept_since(sqlite3 *db);
-json_t *store_q_rib(sqlite3 *db, const struct store_rib_query *q, const char **bad_param, char *err, size_t n);
+/* fx: the process's filter index (filter_index.h), or NULL to walk. */
+json_t *store_q_rib(sqlite3 *db, struct filter_index *fx, const struct store_rib_query *q, const char **bad_param,
+		    char *err, size_t n);
 json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const char **bad_param, char *err,
 			size_t n);
 /* The /rib cursor: the hex of the last row's prefix key, ".", its route id

@@ -120,7 +120,7 @@ enum MHD_Result api_rib(struct MHD_Connection *c, const struct web_ctx *ctx)
 	rq.has_at = q.present & QS_BIT(QS_AT);
 	rq.at_us = q.at;
 	const char *bad = NULL;
-	json_t *j = store_q_rib(db, &rq, &bad, err_, sizeof err_);
+	json_t *j = store_q_rib(db, ctx->fidx, &rq, &bad, err_, sizeof err_);
 	return query_reply(c, j, bad, err_);
 }
 

@@ -12,6 +12,7 @@
 #include "bmp.h"
 #include "common/check.h"
 #include "feed.h"
+#include "filter_index.h"
 #include "httpd.h"
 #include "rib.h"
 #include "store.h"
@@ -168,11 +169,13 @@ enum MHD_Result web_metrics(struct MHD_Connection *c, const struct web_ctx *ctx)
 	    "# HELP pathwatch_store_last_batch_seconds Commit time of the last batch.\n"
 	    "# TYPE pathwatch_store_last_batch_seconds gauge\npathwatch_store_last_batch_seconds %.6f\n"
 	    "# HELP pathwatch_store_failing 1 while commits fail (disk full, locked).\n# TYPE pathwatch_store_failing gauge\n"
-	    "pathwatch_store_failing %d\n",
+	    "pathwatch_store_failing %d\n"
+	    "# HELP pathwatch_filter_index_bytes Memory of the index of the RIB browser's as_path and community filters"
+	    " (0 until the first filtered page).\n# TYPE pathwatch_filter_index_bytes gauge\npathwatch_filter_index_bytes %zu\n",
 	    (unsigned long long)atomic_load(&ctx->rib->live_routes), (unsigned long long)store_history_rows(ctx->store),
 	    (unsigned long long)store_pending(ctx->store), STORE_HIGH_WATER,
 	    (unsigned long long)store_queue_bytes(ctx->store), (unsigned long long)batches, total_us / 1e6, last_us / 1e6,
-	    store_failing(ctx->store));
+	    store_failing(ctx->store), ctx->fidx ? fidx_bytes(ctx->fidx) : 0);
 
 	const struct feed_stats *fst = ctx->feed_stats;
 	if (fst) {

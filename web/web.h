@@ -19,6 +19,7 @@ struct alerts;
 struct loopcall;
 struct sse_hub;
 struct feed_stats;
+struct filter_index;
 
 /* HTTP connections served at once (each holds a thread and a database
  * reader); beyond it libmicrohttpd refuses them. */
@@ -32,6 +33,7 @@ struct web_ctx {
 	struct sse_hub *sse;     /* the live event stream */
 	const char *api_token;   /* bearer token for write endpoints; NULL: refused */
 	const char *db_path;
+	struct filter_index *fidx; /* the RIB browser's attribute filters, shared by the HTTP threads */
 	int64_t start_us;
 	const char *bmp_listen;
 	const struct feed_stats *feed_stats; /* BMP accept/refuse/close counters */
