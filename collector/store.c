@@ -25,7 +25,7 @@ extern const struct pw_embedded pw_schema_migrations[];
 enum { STORE_MAX_BATCH = 100000 };
 /* While a backlog waits (a full table), one transaction spans up to
  * TXN_MAX_BATCHES batches: a batch of a table's new keys lands on most
- * leaves of the routes_prefix index, and each commit writes every page it
+ * leaves of route_keys (schema/008), and each commit writes every page it
  * dirtied into the WAL, so fewer, larger commits write each leaf fewer
  * times (4 peers' tables: 20 % faster, a third less system time; beyond 4
  * the 32 MB page cache spills and it gains nothing). A batch is followed
@@ -58,7 +58,7 @@ enum { BATCH_KEEP = 65536 };
  * SQLite keeps a statement journal (a temporary file) to undo a failing
  * statement's earlier rows, which tripled the writer's system time; a
  * failed batch is rolled back whole anyway. */
-enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, HIST_COLS = 7 };
+enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, KEY_COLS = 2, HIST_COLS = 7 };
 
 /* A route op and the history row id it was given. */
 struct row_ref {
@@ -99,9 +99,9 @@ struct store {
 	void (*drained_fn)(void *);   /* guarded by lock */
 	void *drained_ctx;
 	/* writer-only */
-	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_route_upd, *st_hist, *st_hist_chg, *st_count,
-		*st_meta;
-	sqlite3_stmt *st_route_new_n, *st_hist_n; /* the same, ROWS_PER_STMT rows at a time */
+	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_key_new, *st_route_upd, *st_hist, *st_hist_chg,
+		*st_count, *st_meta;
+	sqlite3_stmt *st_route_new_n, *st_key_new_n, *st_hist_n; /* the same, ROWS_PER_STMT rows at a time */
 	/* History row ids are given by the writer, in op order, so that a new
 	 * route's row can name its first history row (routes.hist) when it is
 	 * inserted, before that history row. Never an id used before, even by
@@ -640,6 +640,7 @@ static int prepare(struct store *st)
 		" session_info=?15, stats=?16",
 		"INSERT OR REPLACE INTO attrs (id, data) VALUES (?1, ?2)",
 		"INSERT INTO routes (id, peer_id, view, prefix, path_id, attr_id, since, hist) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+		"INSERT INTO route_keys (prefix, id) VALUES (?1,?2)",
 		"UPDATE routes SET attr_id = ?2, since = ?3, hist = ?4 WHERE id = ?1",
 		"INSERT INTO history (id, route_id, time, router_time, action, reason, attr_id) VALUES (?1,?2,?3,?4,?5,?6,?7)",
 		/* a change: the row before it is the route's newest until now */
@@ -649,10 +650,11 @@ static int prepare(struct store *st)
 		" n_out_pre = n_out_pre + ?5, n_out_post = n_out_post + ?6 WHERE id = ?1",
 		"UPDATE meta SET value = value + ?1 WHERE key = 'history_rows'",
 	};
-	sqlite3_stmt **out[] = { &st->st_router, &st->st_peer, &st->st_attr, &st->st_route_new, &st->st_route_upd,
-				 &st->st_hist, &st->st_hist_chg, &st->st_count, &st->st_meta };
+	sqlite3_stmt **out[] = { &st->st_router, &st->st_peer, &st->st_attr, &st->st_route_new, &st->st_key_new,
+				 &st->st_route_upd, &st->st_hist, &st->st_hist_chg, &st->st_count, &st->st_meta };
 	char *route_n = multi_row_sql(
 		"INSERT OR FAIL INTO routes (id, peer_id, view, prefix, path_id, attr_id, since, hist) VALUES ", ROUTE_COLS);
+	char *key_n = multi_row_sql("INSERT OR FAIL INTO route_keys (prefix, id) VALUES ", KEY_COLS);
 	char *hist_n = multi_row_sql(
 		"INSERT OR FAIL INTO history (id, route_id, time, router_time, action, reason, attr_id) VALUES ", HIST_COLS);
 	/* the next history row id: above every row there is, and above every
@@ -673,8 +675,11 @@ static int prepare(struct store *st)
 	if (!rc)
 		rc = sqlite3_prepare_v3(st->db, route_n, -1, SQLITE_PREPARE_PERSISTENT, &st->st_route_new_n, NULL);
 	if (!rc)
+		rc = sqlite3_prepare_v3(st->db, key_n, -1, SQLITE_PREPARE_PERSISTENT, &st->st_key_new_n, NULL);
+	if (!rc)
 		rc = sqlite3_prepare_v3(st->db, hist_n, -1, SQLITE_PREPARE_PERSISTENT, &st->st_hist_n, NULL);
 	free(route_n);
+	free(key_n);
 	free(hist_n);
 	if (rc) {
 		PW_ERR("msg=\"store statement failed to prepare\" error=\"%s\"", sqlite3_errmsg(st->db));
@@ -734,6 +739,14 @@ static void bind_route_row(sqlite3_stmt *s, int base, const struct row_ref *row)
 	sqlite3_bind_int64(s, base + 8, row->hist);
 }
 
+static void bind_key_row(sqlite3_stmt *s, int base, const struct row_ref *row)
+{
+	size_t key_len;
+	const uint8_t *key = op_key(row->op, &key_len);
+	sqlite3_bind_blob(s, base + 1, key, (int)key_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, base + 2, row->op->route_id);
+}
+
 static void bind_hist_row(sqlite3_stmt *s, int base, const struct row_ref *row)
 {
 	const struct store_op *op = row->op;
@@ -756,8 +769,8 @@ static int insert_rows(sqlite3_stmt *one, sqlite3_stmt *many, int cols,
 	size_t i = 0;
 	int rc = 0;
 	for (; i + ROWS_PER_STMT <= n && !rc; i += ROWS_PER_STMT) {
-		/* the next statement's ops: new routes come sorted by key, so
-		 * their ops are at random places in the batch */
+		/* the next statement's ops: new keys come sorted, so their ops
+		 * are at random places in the batch */
 		for (size_t j = i + ROWS_PER_STMT; j < i + 2 * ROWS_PER_STMT && j < n; j++)
 			__builtin_prefetch(v[j].op);
 		for (int j = 0; j < ROWS_PER_STMT; j++)
@@ -981,12 +994,14 @@ static void sort_v4_rows(struct row_ref *v, size_t n)
 	free(a);
 }
 
-/* The batch's new route keys, inserted in prefix order: the routes_prefix
- * index is then walked once per batch instead of at random (a full table
+/* The batch's new routes: their routes rows in op order, which is route id
+ * order (a new key takes the next id), so they are appended at the end of
+ * the table; then their keys into route_keys in prefix order, so that its
+ * B-tree is walked once per batch instead of at random (a full table
  * arrives in the router's order, not the key's). Nothing else in a batch
  * reads these rows before they exist: an op on a key follows its insert.
- * Each names its first history row: the id apply_op will give that op
- * (one per route op, in order from st->next_hist). */
+ * Each routes row names its first history row: the id apply_op will give
+ * that op (one per route op, in order from st->next_hist). */
 static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 {
 	size_t k = 0, n4 = 0;
@@ -997,23 +1012,31 @@ static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 		}
 	if (!k)
 		return 0;
-	/* IPv4 keys first (their family byte is the lower), IPv6 ones after */
-	struct row_ref *v = pw_malloc(k * sizeof *v), *v6 = v + n4;
-	size_t i4 = 0, i6 = 0;
+	/* rows in op order; for the keys, IPv4 ones first (their family byte
+	 * is the lower), IPv6 ones after */
+	struct row_ref *rows = pw_malloc(2 * k * sizeof *rows), *v = rows + k, *v6 = v + n4;
+	size_t j = 0, i4 = 0, i6 = 0;
 	int64_t hist = st->next_hist;
 	for (size_t i = 0; i < n; i++) {
 		if (ops[i].kind != OP_ROUTE)
 			continue;
-		if (ops[i].new_key && ops[i].key_v6)
-			v6[i6++] = (struct row_ref){ &ops[i], hist };
-		else if (ops[i].new_key)
-			v[i4++] = (struct row_ref){ &ops[i], hist };
+		if (ops[i].new_key) {
+			struct row_ref r = { &ops[i], hist };
+			rows[j++] = r;
+			if (ops[i].key_v6)
+				v6[i6++] = r;
+			else
+				v[i4++] = r;
+		}
 		hist++;
 	}
-	sort_v4_rows(v, n4);
-	qsort(v6, k - n4, sizeof *v6, cmp_new_route);
-	int rc = insert_rows(st->st_route_new, st->st_route_new_n, ROUTE_COLS, bind_route_row, v, k);
-	free(v);
+	int rc = insert_rows(st->st_route_new, st->st_route_new_n, ROUTE_COLS, bind_route_row, rows, k);
+	if (!rc) {
+		sort_v4_rows(v, n4);
+		qsort(v6, k - n4, sizeof *v6, cmp_new_route);
+		rc = insert_rows(st->st_key_new, st->st_key_new_n, KEY_COLS, bind_key_row, v, k);
+	}
+	free(rows);
 	return rc;
 }
 
@@ -1339,9 +1362,9 @@ void store_close(struct store *st)
 		pthread_join(st->thread, NULL);
 		ckpt_stop(st); /* then the writer's close, the last, checkpoints the rest */
 	}
-	sqlite3_stmt *stmts[] = { st->st_router, st->st_peer, st->st_attr, st->st_route_new,
+	sqlite3_stmt *stmts[] = { st->st_router, st->st_peer, st->st_attr, st->st_route_new, st->st_key_new,
 				  st->st_route_upd, st->st_hist, st->st_hist_chg, st->st_count, st->st_meta,
-				  st->st_route_new_n, st->st_hist_n };
+				  st->st_route_new_n, st->st_key_new_n, st->st_hist_n };
 	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
 		sqlite3_finalize(stmts[i]);
 	for (int i = 0; i < st->n_exec_cache; i++)

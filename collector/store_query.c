@@ -1,10 +1,11 @@
 /*
  * store_query: read-only queries for the HTTP API. See store_query.h.
  *
- * The routes table is ordered by the prefix key (common/prefix.h: 6 bytes
- * for IPv4, 18 for IPv6), so prefix filters are index range scans and
- * pages are keyset-paginated on (prefix, route id): a page costs the same
- * on page 1 and page 10000. A route's history is a chain from routes.hist
+ * Routes are ordered by the prefix key (common/prefix.h: 6 bytes for IPv4,
+ * 18 for IPv6) in route_keys (prefix, route id; schema/008), so prefix
+ * filters are range scans of it, each row then looked up in routes by id,
+ * and pages are keyset-paginated on (prefix, route id): a page costs the
+ * same on page 1 and page 10000. A route's history is a chain from routes.hist
  * back by history.prev (schema/007): `at=` and a prefix's history walk it.
  */
 #include "store_query.h"
@@ -137,8 +138,9 @@ static void add_prefix_filter(struct sql *q, const struct store_route_filter *f,
 	}
 }
 
-/* WHERE clauses shared by rib and history (routes r, peers p, routers ro). */
-static void add_filter(struct sql *q, const struct store_route_filter *f)
+/* WHERE clauses shared by rib and history (routes r, peers p, routers ro;
+ * the prefix on `key`: route_keys or routes). */
+static void add_filter(struct sql *q, const struct store_route_filter *f, const char *key)
 {
 	if (f->router) {
 		sql_add(q, " AND ro.name = ?");
@@ -153,7 +155,7 @@ static void add_filter(struct sql *q, const struct store_route_filter *f)
 		bind_int(q, f->view);
 	}
 	if (f->has_prefix)
-		add_prefix_filter(q, f, "r");
+		add_prefix_filter(q, f, key);
 }
 
 /* ------------------------------------------------------------ route JSON */
@@ -248,7 +250,7 @@ enum { RIB_MAX_CANDIDATES = 50000 };
 
 /* The live routes whose attributes may match the page's as_path and
  * community filters, as a JSON array of route ids for json_each(), or
- * NULL when the page is to walk the prefix index instead. */
+ * NULL when the page is to walk route_keys in prefix order instead. */
 static char *rib_candidates(sqlite3 *db, struct filter_index *fx, const struct store_route_filter *f)
 {
 	struct rf_as_path ap;
@@ -283,7 +285,7 @@ static json_t *rib_page(sqlite3 *db, const struct store_rib_query *q, const char
 		/* the latest change at or before `at` of each route key: its
 		 * history chain walked back from the newest row */
 		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, coalesce(h.router_time, h.time), h.action"
-			    " FROM routes r INDEXED BY routes_prefix JOIN peers p ON p.id = r.peer_id"
+			    " FROM route_keys k CROSS JOIN routes r ON r.id = k.id JOIN peers p ON p.id = r.peer_id"
 			    " JOIN routers ro ON ro.id = p.router_id JOIN history h ON h.id = (WITH RECURSIVE"
 			    " c(id, prev, time) AS (SELECT h2.id, h2.prev, h2.time FROM history h2 WHERE h2.id = r.hist"
 			    " AND h2.route_id = r.id UNION ALL SELECT h2.id, h2.prev, h2.time FROM c JOIN history h2"
@@ -300,14 +302,17 @@ static json_t *rib_page(sqlite3 *db, const struct store_rib_query *q, const char
 			    " WHERE r.attr_id IS NOT NULL");
 		bind_txt(&s, candidates);
 	} else {
-		/* walking the prefix index in order lets a page stop after
-		 * `limit` rows instead of sorting a whole peer's table */
-		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, r.since FROM routes r INDEXED BY routes_prefix"
+		/* walking route_keys in order lets a page stop after `limit`
+		 * rows instead of sorting a whole peer's table */
+		sql_add(&s, "SELECT " ROUTE_COLS ", a.data, r.since FROM route_keys k CROSS JOIN routes r ON r.id = k.id"
 			    " JOIN peers p ON p.id = r.peer_id"
 			    " JOIN routers ro ON ro.id = p.router_id JOIN attrs a ON a.id = r.attr_id"
 			    " WHERE r.attr_id IS NOT NULL");
 	}
-	add_filter(&s, &q->f);
+	/* the order (and the cursor) is route_keys' when it is walked, the
+	 * same columns of routes when the candidates are sorted */
+	const char *ord = candidates && !q->has_at ? "r" : "k";
+	add_filter(&s, &q->f, ord);
 	if (q->f.as_path) { /* matched on the path as shown: FRR's own-AS prepend removed */
 		sql_add(&s, " AND pw_as_path_match(a.data, CASE WHEN ro.strip_own_as AND r.view IN (0, 1) AND p.local_asn != 0"
 			    " AND p.asn != p.local_asn THEN p.local_asn ELSE 0 END, ?)");
@@ -326,11 +331,19 @@ static json_t *rib_page(sqlite3 *db, const struct store_rib_query *q, const char
 			snprintf(err, n, "not a cursor returned by this endpoint");
 			return NULL;
 		}
-		sql_add(&s, " AND (r.prefix, r.id) > (?, ?)");
+		sql_add(&s, " AND (");
+		sql_add(&s, ord);
+		sql_add(&s, ".prefix, ");
+		sql_add(&s, ord);
+		sql_add(&s, ".id) > (?, ?)");
 		bind_key(&s, key, klen);
 		bind_int(&s, id);
 	}
-	sql_add(&s, " ORDER BY r.prefix, r.id LIMIT ?");
+	sql_add(&s, " ORDER BY ");
+	sql_add(&s, ord);
+	sql_add(&s, ".prefix, ");
+	sql_add(&s, ord);
+	sql_add(&s, ".id LIMIT ?");
 	bind_int(&s, q->limit + 1);
 	sqlite3_stmt *st = sql_prepare(db, &s, err, n);
 	if (!st)
@@ -399,11 +412,12 @@ json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const 
 	 * history: the prefix is matched there, once */
 	struct store_route_filter f = q->f;
 	f.has_prefix = false;
-	add_filter(&s, &f);
+	add_filter(&s, &f, "r");
 	if (q->f.has_prefix) {
 		sql_add(&s, " AND h.id IN (WITH RECURSIVE c(id, prev, rid, time) AS (SELECT h2.id, h2.prev, h2.route_id,"
-			    " h2.time FROM routes r2 JOIN history h2 ON h2.id = r2.hist AND h2.route_id = r2.id WHERE 1");
-		add_prefix_filter(&s, &q->f, "r2");
+			    " h2.time FROM route_keys k2 CROSS JOIN routes r2 ON r2.id = k2.id JOIN history h2"
+			    " ON h2.id = r2.hist AND h2.route_id = r2.id WHERE 1");
+		add_prefix_filter(&s, &q->f, "k2");
 		sql_add(&s, " UNION ALL SELECT h2.id, h2.prev, h2.route_id, h2.time FROM c JOIN history h2"
 			    " ON h2.id = c.prev AND h2.route_id = c.rid");
 		if (q->has_from) { /* no need to walk further back */

@@ -1,8 +1,9 @@
 /*
  * Unit tests: store.c -- the writer thread against a real SQLite file:
- * back-pressure (the drain callback that resumes paused feeds) and the
- * batch's key-ordered route inserts (rows and history as the RIB said,
- * whatever the arrival order, with changes in the same batch), a backlog's
+ * back-pressure (the drain callback that resumes paused feeds), a batch's
+ * new routes rows in id order and their keys in key order (rows and
+ * history as the RIB said, whatever the arrival order, with changes in the
+ * same batch), a backlog's
  * batches grouped into fewer transactions, replayed whole on a failure,
  * the WAL copied into the database file while the writer goes on, and
  * steady changes gathered into a few commits a second.
@@ -139,10 +140,13 @@ static void test_ordered_inserts(void)
 	struct store *st = start_with_other("order.db", &rib, &other, path, sizeof path);
 	if (!st)
 		return;
-	/* the order in which the writer inserts routes rows */
+	/* the order in which the writer inserts routes rows and their keys */
 	CHECK(sqlite3_exec(other,
 			   "CREATE TABLE insert_order (route_id INTEGER);"
-			   "CREATE TRIGGER log_insert AFTER INSERT ON routes BEGIN INSERT INTO insert_order VALUES (new.id); END",
+			   "CREATE TRIGGER log_insert AFTER INSERT ON routes BEGIN INSERT INTO insert_order VALUES (new.id); END;"
+			   "CREATE TABLE key_order (prefix BLOB, route_id INTEGER);"
+			   "CREATE TRIGGER log_key AFTER INSERT ON route_keys BEGIN"
+			   " INSERT INTO key_order VALUES (new.prefix, new.id); END",
 			   NULL, NULL, NULL) == SQLITE_OK);
 	/* hold the write lock so that everything below lands in one batch */
 	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
@@ -188,19 +192,25 @@ static void test_ordered_inserts(void)
 	CHECK_INT(q_int(other, "SELECT count(*) FROM routes WHERE attr_id IS NOT NULL"), ==, N + 302);
 	CHECK_INT(q_int(other, "SELECT count(*) FROM history"), ==, N + 305);
 	CHECK_INT(store_history_rows(st), ==, N + 305);
-	/* inserted in (prefix, route id) order within a batch: IPv4 before IPv6,
-	 * equal keys by id. The writer may wake and take the first ops before
-	 * the rest are queued (a second batch, sorted on its own): a few places
-	 * where the order starts again, where an unsorted batch has thousands */
+	/* routes rows appended in id order; their keys inserted in (prefix,
+	 * route id) order within a batch: IPv4 before IPv6, equal keys by id.
+	 * The writer may wake and take the first ops before the rest are
+	 * queued (a second batch, sorted on its own): a few places where the
+	 * key order starts again, where an unsorted batch has thousands */
 	CHECK_INT(q_int(other, "SELECT count(*) FROM insert_order"), ==, N + 303);
-	CHECK_INT(q_int(other, "SELECT count(*) FROM (SELECT r.prefix AS p, r.id AS id, lag(r.prefix) OVER w AS pp,"
-			       " lag(r.id) OVER w AS pid FROM insert_order o JOIN routes r ON r.id = o.route_id"
-			       " WINDOW w AS (ORDER BY o.rowid)) WHERE pp IS NOT NULL AND (p < pp OR (p = pp AND id < pid))"),
+	CHECK_INT(q_int(other, "SELECT count(*) FROM (SELECT route_id AS id, lag(route_id) OVER w AS pid FROM insert_order"
+			       " WINDOW w AS (ORDER BY rowid)) WHERE pid IS NOT NULL AND id < pid"),
+		  ==, 0);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM key_order k JOIN routes r ON r.id = k.route_id AND r.prefix = k.prefix"),
+		  ==, N + 303);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM (SELECT prefix AS p, route_id AS id, lag(prefix) OVER w AS pp,"
+			       " lag(route_id) OVER w AS pid FROM key_order"
+			       " WINDOW w AS (ORDER BY rowid)) WHERE pp IS NOT NULL AND (p < pp OR (p = pp AND id < pid))"),
 		  <=, 2);
-	/* the IPv6 keys whole, after the IPv4 ones in the index, in order */
+	/* the IPv6 keys whole, after the IPv4 ones, in order */
 	CHECK_INT(q_int(other, "SELECT group_concat(hex(prefix)) = '0220010DB800000000000000000000000020,"
 			       "0220010DB800050000000000000000000030,0220010DB800090000000000000000000030'"
-			       " FROM (SELECT prefix FROM routes INDEXED BY routes_prefix WHERE prefix > x'01ff' ORDER BY prefix)"),
+			       " FROM (SELECT prefix FROM route_keys WHERE prefix > x'01ff' ORDER BY prefix)"),
 		  ==, 1);
 	char sql[320];
 	snprintf(sql, sizeof sql, "SELECT attr_id FROM routes WHERE id = %u", changed_id);
@@ -373,10 +383,9 @@ static void test_migration_006(void)
 	CHECK_INT(q_int(other, "SELECT prefix = x'010a110b0019' FROM routes WHERE id = 1"), ==, 1);
 	CHECK_INT(q_int(other, "SELECT prefix = x'01c00002001c' FROM routes WHERE id = 3"), ==, 1);
 	CHECK_INT(q_int(other, "SELECT length(prefix) FROM routes WHERE id = 2"), ==, 18);
-	/* the index walks IPv4 (by address) before IPv6 */
-	CHECK_INT(q_int(other, "SELECT group_concat(id) = '1,3,2' FROM (SELECT id FROM routes INDEXED BY routes_prefix"
-			       " ORDER BY prefix)"),
-		  ==, 1);
+	/* route_keys (migration 008) walks IPv4 (by address) before IPv6 */
+	CHECK_INT(q_int(other, "SELECT group_concat(id) = '1,3,2' FROM route_keys"), ==, 1);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM sqlite_master WHERE name = 'routes_prefix'"), ==, 0);
 	sqlite3_close(other);
 	struct rib_config cfg = { .resync_timeout_ms = 60000 };
 	struct rib *rib = rib_new(&cfg);
@@ -450,6 +459,10 @@ static void test_migration_007(void)
 			       " FROM history WHERE id > 7"),
 		  ==, 1);
 	CHECK_INT(q_int(other, "SELECT group_concat(hist) = '61,62' FROM routes"), ==, 1);
+	/* migration 008: every route's key, once */
+	CHECK_INT(q_int(other, "SELECT count(*) FROM route_keys k JOIN routes r ON r.id = k.id AND r.prefix = k.prefix"),
+		  ==, 2);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM route_keys"), ==, 2);
 	sqlite3_close(other);
 	store_close(st);
 	rib_free(rib);
