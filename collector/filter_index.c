@@ -3,9 +3,9 @@
  * from committed rows, for store_query.c. See filter_index.h.
  *
  * Tokens are 64-bit keys: a type in the top 4 bits, the value below. Each
- * token's posting list holds attribute set ids in the order the sets were
- * read, which is ascending, so a set's repeated token (an AS prepended
- * three times) is posted once by looking at the list's last id. A page
+ * token's posting list holds attribute set ids; a set's tokens are posted
+ * together, so a repeated token (an AS prepended three times) is posted
+ * once by looking at the list's last id. A page
  * takes the rarest of its pattern's tokens (every one of them is required),
  * marks that list's sets in a bitmap and scans the route array for routes
  * whose live set is marked.
@@ -44,12 +44,18 @@ struct plist {
 struct filter_index {
 	pthread_mutex_t mu;
 	bool built;
+	uint64_t *indexed;    /* by attribute set id: its tokens are posted */
+	size_t indexed_words, n_indexed, live_at_build;
+	uint32_t attr_max;    /* the highest set id posted */
+	sqlite3_stmt *attr_by_id; /* while following history */
+	uint64_t *live;       /* while building: the sets routes hold */
+	size_t live_words;
+	int follow_rc;
 	uint64_t *keys;       /* token table, open addressing; 0 is empty */
 	uint32_t *slot_list;  /* the slot's index in lists */
 	size_t slots, used;
 	struct plist *lists;
 	size_t n_lists, cap_lists, list_bytes;
-	uint32_t attr_last;   /* the highest attribute set id read */
 	int64_t hist_last;    /* the highest history id applied */
 	uint32_t *route_attr; /* by route id: its live set, 0 when withdrawn */
 	size_t route_n, route_cap;
@@ -72,13 +78,16 @@ static void reset(struct filter_index *fx)
 	free(fx->keys);
 	free(fx->slot_list);
 	free(fx->route_attr);
+	free(fx->indexed);
 	fx->built = false;
+	fx->indexed = NULL;
+	fx->indexed_words = fx->n_indexed = fx->live_at_build = 0;
+	fx->attr_max = 0;
 	fx->keys = NULL;
 	fx->slot_list = NULL;
 	fx->slots = fx->used = 0;
 	fx->lists = NULL;
 	fx->n_lists = fx->cap_lists = fx->list_bytes = 0;
-	fx->attr_last = 0;
 	fx->hist_last = 0;
 	fx->route_attr = NULL;
 	fx->route_n = fx->route_cap = 0;
@@ -100,7 +109,7 @@ static void count_bytes(struct filter_index *fx)
 {
 	atomic_store(&fx->bytes, fx->slots * (sizeof *fx->keys + sizeof *fx->slot_list) +
 					 fx->cap_lists * sizeof *fx->lists + fx->list_bytes +
-					 fx->route_cap * sizeof *fx->route_attr);
+					 fx->route_cap * sizeof *fx->route_attr + fx->indexed_words * sizeof *fx->indexed);
 }
 
 /* ------------------------------------------------------------ tokens */
@@ -261,13 +270,35 @@ static int each_row(struct filter_index *fx, sqlite3 *db, const char *sql, int64
 	return 0;
 }
 
-static void row_attrs(struct filter_index *fx, sqlite3_stmt *s)
+static bool is_indexed(const struct filter_index *fx, uint32_t a)
+{
+	return a / 64 < fx->indexed_words && fx->indexed[a / 64] >> (a % 64) & 1;
+}
+
+static void index_attrs(struct filter_index *fx, sqlite3_stmt *s)
 {
 	int64_t id = sqlite3_column_int64(s, 0);
-	if (id <= fx->attr_last || id > UINT32_MAX)
+	if (id <= 0 || id > UINT32_MAX || is_indexed(fx, (uint32_t)id))
 		return; /* ids past 2^32 are beyond any RIB this runs; never posted */
-	add_attrs(fx, (uint32_t)id, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
-	fx->attr_last = (uint32_t)id;
+	uint32_t a = (uint32_t)id;
+	add_attrs(fx, a, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
+	if (a / 64 >= fx->indexed_words) {
+		size_t words = a / 64 + a / 256 + 64;
+		fx->indexed = pw_realloc(fx->indexed, words * sizeof *fx->indexed);
+		memset(fx->indexed + fx->indexed_words, 0, (words - fx->indexed_words) * sizeof *fx->indexed);
+		fx->indexed_words = words;
+	}
+	fx->indexed[a / 64] |= 1ULL << (a % 64);
+	fx->n_indexed++;
+	if (a > fx->attr_max)
+		fx->attr_max = a;
+}
+
+static void row_live_attrs(struct filter_index *fx, sqlite3_stmt *s)
+{
+	int64_t id = sqlite3_column_int64(s, 0);
+	if (id > 0 && (uint64_t)id / 64 < fx->live_words && fx->live[id / 64] >> (id % 64) & 1)
+		index_attrs(fx, s);
 }
 
 static void row_route(struct filter_index *fx, sqlite3_stmt *s)
@@ -275,10 +306,22 @@ static void row_route(struct filter_index *fx, sqlite3_stmt *s)
 	set_route(fx, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
 }
 
+/* A route's change: its new set is read and posted the first time a
+ * route takes it. */
 static void row_history(struct filter_index *fx, sqlite3_stmt *s)
 {
-	bool withdrawn = sqlite3_column_int(s, 2) == RIB_WITHDRAW;
-	set_route(fx, sqlite3_column_int64(s, 0), withdrawn ? 0 : sqlite3_column_int64(s, 1));
+	int64_t attr = sqlite3_column_int(s, 2) == RIB_WITHDRAW ? 0 : sqlite3_column_int64(s, 1);
+	if (attr > 0 && attr <= UINT32_MAX && !is_indexed(fx, (uint32_t)attr) && !fx->follow_rc) {
+		sqlite3_stmt *q = fx->attr_by_id;
+		sqlite3_bind_int64(q, 1, attr);
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW)
+			index_attrs(fx, q);
+		else if (rc != SQLITE_DONE)
+			fx->follow_rc = rc;
+		sqlite3_reset(q);
+	}
+	set_route(fx, sqlite3_column_int64(s, 0), attr);
 }
 
 static void row_max_route(struct filter_index *fx, sqlite3_stmt *s)
@@ -288,17 +331,59 @@ static void row_max_route(struct filter_index *fx, sqlite3_stmt *s)
 		reserve_routes(fx, (size_t)max + (size_t)max / 64 + 1024); /* the table's ids, and some to come */
 }
 
-static int load_routes(struct filter_index *fx, sqlite3 *db, char *err, size_t errn)
+/* From nothing: every route's live set, and the sets live routes hold (the
+ * attribute sets read in one pass, those no route holds skipped). */
+static int build(struct filter_index *fx, sqlite3 *db, int64_t hmax, char *err, size_t errn)
 {
-	if (fx->route_attr)
-		memset(fx->route_attr, 0, fx->route_cap * sizeof *fx->route_attr);
-	if (each_row(fx, db, "SELECT max(id) FROM routes", 0, 0, row_max_route, err, errn))
+	reset(fx);
+	if (each_row(fx, db, "SELECT max(id) FROM routes", 0, 0, row_max_route, err, errn) ||
+	    each_row(fx, db, "SELECT id, attr_id FROM routes", 0, 0, row_route, err, errn))
 		return -1;
-	return each_row(fx, db, "SELECT id, attr_id FROM routes", 0, 0, row_route, err, errn);
+	uint32_t max = 0;
+	for (size_t r = 0; r < fx->route_n; r++)
+		max = fx->route_attr[r] > max ? fx->route_attr[r] : max;
+	fx->live_words = max / 64 + 1;
+	fx->live = pw_calloc(fx->live_words, sizeof *fx->live);
+	for (size_t r = 0; r < fx->route_n; r++)
+		fx->live[fx->route_attr[r] / 64] |= 1ULL << (fx->route_attr[r] % 64);
+	int rc = each_row(fx, db, "SELECT id, data FROM attrs", 0, 0, row_live_attrs, err, errn);
+	free(fx->live);
+	fx->live = NULL;
+	fx->live_words = 0;
+	if (rc)
+		return -1;
+	fx->live_at_build = fx->n_indexed;
+	fx->hist_last = hmax;
+	fx->built = true;
+	return 0;
+}
+
+/* Only what was committed since: the history rows, and the sets they name
+ * for the first time. */
+static int follow(struct filter_index *fx, sqlite3 *db, int64_t hmax, char *err, size_t errn)
+{
+	if (sqlite3_prepare_v2(db, "SELECT id, data FROM attrs WHERE id = ?1", -1, &fx->attr_by_id, NULL) != SQLITE_OK)
+		return fail(db, NULL, err, errn);
+	fx->follow_rc = 0;
+	int rc = each_row(fx, db, "SELECT route_id, attr_id, action FROM history WHERE id > ?1 AND id <= ?2 ORDER BY id",
+			  fx->hist_last, hmax, row_history, err, errn);
+	if (!rc && fx->follow_rc)
+		rc = fail(db, NULL, err, errn);
+	sqlite3_finalize(fx->attr_by_id);
+	fx->attr_by_id = NULL;
+	fx->hist_last = hmax;
+	return rc;
 }
 
 /* Brings the index to the caller's snapshot: 1, or 0 when the snapshot is
- * older than what the index already holds, or -1. */
+ * older than what the index already holds, or -1. Sets no live route holds
+ * stay posted until the next build: one comes when the sets posted are
+ * more than twice those live at the last build, plus REBUILD_SLACK (under
+ * churn that brings new sets, memory stays bounded), or when more history
+ * rows than routes were committed since the last page (reading routes is
+ * then the cheaper way). */
+enum { REBUILD_SLACK = 10000 };
+
 static int sync(struct filter_index *fx, sqlite3 *db, char *err, size_t errn)
 {
 	sqlite3_stmt *s;
@@ -309,29 +394,20 @@ static int sync(struct filter_index *fx, sqlite3 *db, char *err, size_t errn)
 	sqlite3_finalize(s);
 	if (fx->built && hmax < fx->hist_last)
 		return 0;
+	const char *why = !fx->built ? "first filtered page"
+			  : (size_t)(hmax - fx->hist_last) > fx->route_n ? "more changes than routes since the last"
+			  : fx->n_indexed > 2 * fx->live_at_build + REBUILD_SLACK ? "attribute sets no longer live"
+										: NULL;
 	pw_mono_t t0 = pw_mono_now();
-	bool first = !fx->built;
-	if (each_row(fx, db, "SELECT id, data FROM attrs WHERE id > ?1 ORDER BY id", fx->attr_last, 0,
-		     row_attrs, err, errn))
-		goto failed;
-	/* following history costs a row per change, reading routes a row per
-	 * route: a long-unused index reads routes again */
-	if (first || (size_t)(hmax - fx->hist_last) > fx->route_n) {
-		if (load_routes(fx, db, err, errn))
-			goto failed;
-	} else if (each_row(fx, db, "SELECT route_id, attr_id, action FROM history WHERE id > ?1 AND id <= ?2 ORDER BY id",
-			    fx->hist_last, hmax, row_history, err, errn))
-		goto failed;
-	fx->hist_last = hmax;
-	fx->built = true;
+	if (why ? build(fx, db, hmax, err, errn) : follow(fx, db, hmax, err, errn)) {
+		reset(fx); /* built whole at the next filtered page */
+		return -1;
+	}
 	count_bytes(fx);
-	if (first)
-		PW_INFO("msg=\"filter index built\" routes=%zu attribute_sets=%u tokens=%zu bytes=%zu ms=%lld",
-			fx->route_n, fx->attr_last, fx->used, fidx_bytes(fx), (long long)pw_mono_ms_since(t0));
+	if (why)
+		PW_INFO("msg=\"filter index built\" reason=\"%s\" routes=%zu attribute_sets=%zu tokens=%zu bytes=%zu ms=%lld",
+			why, fx->route_n, fx->n_indexed, fx->used, fidx_bytes(fx), (long long)pw_mono_ms_since(t0));
 	return 1;
-failed:
-	reset(fx); /* rebuilt whole at the next filtered page */
-	return -1;
 }
 
 /* ------------------------------------------------------------ candidates */
@@ -358,13 +434,13 @@ int fidx_candidates(struct filter_index *fx, sqlite3 *db, const struct rf_as_pat
 		if (!rarest || l->n < rarest->n)
 			rarest = l;
 	}
-	uint64_t *marked = pw_calloc((size_t)fx->attr_last / 64 + 1, sizeof *marked);
+	uint64_t *marked = pw_calloc((size_t)fx->attr_max / 64 + 1, sizeof *marked);
 	for (uint32_t i = 0; i < rarest->n; i++)
 		marked[rarest->ids[i] / 64] |= 1ULL << (rarest->ids[i] % 64);
 	size_t cap = 0;
 	for (size_t r = 0; r < fx->route_n; r++) {
 		uint32_t a = fx->route_attr[r];
-		if (!a || a > fx->attr_last || !(marked[a / 64] >> (a % 64) & 1))
+		if (!a || a > fx->attr_max || !(marked[a / 64] >> (a % 64) & 1))
 			continue;
 		if (*n == max) { /* too many to fetch one by one: the walk finds a page sooner */
 			free(*ids);

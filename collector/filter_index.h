@@ -4,15 +4,17 @@
  * of a walk of every route in prefix order (stage ⑤, read side; one index
  * per process, shared by the HTTP threads, behind a mutex).
  *
- * It holds, in memory, for each token of a stored attribute set (an ASN of
- * its AS path; a community and its first half; a large community and its
- * global administrator) the ids of the sets that hold it, and each route
- * id's live attribute set. Both follow committed rows only: attribute sets
- * are written once with ids that only grow, and every change of a route's
- * set has its history row, whose ids only grow. The index is built at the
- * first filtered page, not at start-up, so a collector nobody filters pays
- * nothing for it; after that each filtered page first reads what was
- * committed since the last one.
+ * It holds, in memory, for each token of an attribute set a route holds (an
+ * ASN of its AS path; a community and its first half; a large community and
+ * its global administrator) the ids of the sets that hold it, and each
+ * route id's live attribute set. It follows committed rows only: every
+ * change of a route's set has its history row, whose ids only grow, and a
+ * set is read and posted the first time a route takes it. The index is
+ * built at the first filtered page, not at start-up, so a collector nobody
+ * filters pays nothing for it; after that each filtered page first reads
+ * what was committed since the last one, and the index is built again when
+ * the sets it holds are more than twice those live (memory stays bounded
+ * under churn that brings new sets).
  *
  * Candidates are a superset: the page's query still matches each one with
  * the same SQL functions as the walk (route_filter.h).
