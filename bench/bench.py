@@ -684,8 +684,12 @@ def pw_api(api, snd, sc, meta, t0):
         if not path or not isinstance(path[-1], int):
             return None, True
         dt, ans = api.timed("/api/v1/rib", as_path=f"{path[-1]}$", **flt)
-        # every route has that origin, and a last page holds r itself
-        right = all((x.get("as_path") or [None])[-1] == path[-1] for x in ans["routes"]) and (
+        # every route has that origin (the path flattened, as the filter reads
+        # it: an AS_SET shows as a list), and a last page holds r itself
+        def origin(x):
+            flat = [a for seg in (x.get("as_path") or []) for a in (seg if isinstance(seg, list) else [seg])]
+            return flat[-1] if flat else None
+        right = all(origin(x) == path[-1] for x in ans["routes"]) and (
             ans["next"] or any(x["prefix"] == r["prefix"] for x in ans["routes"]))
         return dt, right
 

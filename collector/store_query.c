@@ -331,19 +331,11 @@ static json_t *rib_page(sqlite3 *db, const struct store_rib_query *q, const char
 			snprintf(err, n, "not a cursor returned by this endpoint");
 			return NULL;
 		}
-		sql_add(&s, " AND (");
-		sql_add(&s, ord);
-		sql_add(&s, ".prefix, ");
-		sql_add(&s, ord);
-		sql_add(&s, ".id) > (?, ?)");
+		sql_add(&s, *ord == 'r' ? " AND (r.prefix, r.id) > (?, ?)" : " AND (k.prefix, k.id) > (?, ?)");
 		bind_key(&s, key, klen);
 		bind_int(&s, id);
 	}
-	sql_add(&s, " ORDER BY ");
-	sql_add(&s, ord);
-	sql_add(&s, ".prefix, ");
-	sql_add(&s, ord);
-	sql_add(&s, ".id LIMIT ?");
+	sql_add(&s, *ord == 'r' ? " ORDER BY r.prefix, r.id LIMIT ?" : " ORDER BY k.prefix, k.id LIMIT ?");
 	bind_int(&s, q->limit + 1);
 	sqlite3_stmt *st = sql_prepare(db, &s, err, n);
 	if (!st)
@@ -395,8 +387,8 @@ json_t *store_q_rib(sqlite3 *db, struct filter_index *fx, const struct store_rib
 	char *candidates = txn ? rib_candidates(db, fx, &q->f) : NULL;
 	json_t *j = rib_page(db, q, candidates, bad_param, err, n);
 	free(candidates);
-	if (txn)
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (txn && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* never left in a read transaction */
 	return j;
 }
 

@@ -13,4 +13,4 @@ CREATE TABLE route_keys (
   PRIMARY KEY (prefix, id)
 ) WITHOUT ROWID;
 INSERT INTO route_keys (prefix, id) SELECT prefix, id FROM routes ORDER BY prefix, id;
-DROP INDEX routes_prefix;
+DROP INDEX IF EXISTS routes_prefix;

@@ -88,6 +88,11 @@ sqlite3 *web_reader(const struct web_ctx *ctx, char *err, size_t n)
 			return NULL;
 		}
 		db = store_reader_open(ctx->db_path, err, n);
+		if (db && ctx->store && (moved = store_file_moved(ctx->store))) { /* replaced while it opened */
+			sqlite3_close(db);
+			snprintf(err, n, "%s: commits are stopped until it is back", moved);
+			return NULL;
+		}
 	}
 	if (db)
 		pthread_setspecific(reader_key, db);

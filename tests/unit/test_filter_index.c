@@ -4,7 +4,8 @@
  * row for row and page by page, what the walk of every route gives; the
  * index finds exactly the live routes whose sets hold the pattern's token,
  * and follows what is committed after it was built: changed and withdrawn
- * routes, new sets, new routes, and a long gap (routes read again).
+ * routes, new sets, new routes, a long gap (routes read again), and churn
+ * that brings new sets with ids past 2^32 (memory stays bounded).
  * Real store writer, real SQLite file.
  */
 #include "filter_index.h"
@@ -254,8 +255,12 @@ int main(void)
 
 	/* churn that brings new sets, a filtered page after each round: the
 	 * sets no route holds any more are dropped at a rebuild, so memory stays
-	 * bounded (without the rebuilds it grows with every round) */
-	TEST_SECTION("churn with new sets: the index is rebuilt, its memory bounded");
+	 * bounded (without the rebuilds it grows with every round). The RIB
+	 * numbers sets on from past 2^32, as after a long run of churn (a set
+	 * interned again gets a new id): the index finds them all the same,
+	 * and its size does not follow the ids. */
+	TEST_SECTION("churn with new sets, ids past 2^32: every match found, the index rebuilt, its memory bounded");
+	rib_load_done(rib, 0, (1ULL << 32) + 5);
 	size_t after_build = fidx_bytes(fx), most = 0;
 	for (uint32_t k = 0; k < 16; k++) {
 		for (uint32_t i = 0; i < N; i++) {
@@ -268,7 +273,7 @@ int main(void)
 			most = fidx_bytes(fx);
 	}
 	fprintf(stderr, "  index bytes: %zu after a build, at most %zu over 16 rounds of new sets\n", after_build, most);
-	CHECK_INT(most, <, 4 * after_build);
+	CHECK_INT(most, <, 6 * after_build);
 	compare_all(db, fx, "after the rebuilds");
 
 done:
