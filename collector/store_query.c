@@ -311,8 +311,8 @@ static json_t *rib_page(sqlite3 *db, const struct store_rib_query *q, const char
 	}
 	/* the order (and the cursor) is route_keys' when it is walked, the
 	 * same columns of routes when the candidates are sorted */
-	const char *ord = candidates && !q->has_at ? "r" : "k";
-	add_filter(&s, &q->f, ord);
+	bool sorted = candidates && !q->has_at;
+	add_filter(&s, &q->f, sorted ? "r" : "k");
 	if (q->f.as_path) { /* matched on the path as shown: FRR's own-AS prepend removed */
 		sql_add(&s, " AND pw_as_path_match(a.data, CASE WHEN ro.strip_own_as AND r.view IN (0, 1) AND p.local_asn != 0"
 			    " AND p.asn != p.local_asn THEN p.local_asn ELSE 0 END, ?)");
@@ -331,11 +331,11 @@ static json_t *rib_page(sqlite3 *db, const struct store_rib_query *q, const char
 			snprintf(err, n, "not a cursor returned by this endpoint");
 			return NULL;
 		}
-		sql_add(&s, *ord == 'r' ? " AND (r.prefix, r.id) > (?, ?)" : " AND (k.prefix, k.id) > (?, ?)");
+		sql_add(&s, sorted ? " AND (r.prefix, r.id) > (?, ?)" : " AND (k.prefix, k.id) > (?, ?)");
 		bind_key(&s, key, klen);
 		bind_int(&s, id);
 	}
-	sql_add(&s, *ord == 'r' ? " ORDER BY r.prefix, r.id LIMIT ?" : " ORDER BY k.prefix, k.id LIMIT ?");
+	sql_add(&s, sorted ? " ORDER BY r.prefix, r.id LIMIT ?" : " ORDER BY k.prefix, k.id LIMIT ?");
 	bind_int(&s, q->limit + 1);
 	sqlite3_stmt *st = sql_prepare(db, &s, err, n);
 	if (!st)

@@ -69,6 +69,16 @@ static void reader_pool_close(void)
 	pthread_mutex_unlock(&pool_mu);
 }
 
+/* A connection opened before the store's file was replaced reads the
+ * writer's file; a new one would open the other file: none is, then. */
+static bool file_moved(const struct web_ctx *ctx, char *err, size_t n)
+{
+	const char *moved = ctx->store ? store_file_moved(ctx->store) : NULL;
+	if (moved)
+		snprintf(err, n, "%s: commits are stopped until it is back", moved);
+	return moved != NULL;
+}
+
 sqlite3 *web_reader(const struct web_ctx *ctx, char *err, size_t n)
 {
 	pthread_once(&reader_once, reader_key_init);
@@ -80,17 +90,11 @@ sqlite3 *web_reader(const struct web_ctx *ctx, char *err, size_t n)
 		db = pool[--pool_n];
 	pthread_mutex_unlock(&pool_mu);
 	if (!db) {
-		/* a connection opened before the file was replaced reads the
-		 * writer's file; a new one would open the other file */
-		const char *moved = ctx->store ? store_file_moved(ctx->store) : NULL;
-		if (moved) {
-			snprintf(err, n, "%s: commits are stopped until it is back", moved);
+		if (file_moved(ctx, err, n))
 			return NULL;
-		}
 		db = store_reader_open(ctx->db_path, err, n);
-		if (db && ctx->store && (moved = store_file_moved(ctx->store))) { /* replaced while it opened */
+		if (db && file_moved(ctx, err, n)) { /* replaced while it opened */
 			sqlite3_close(db);
-			snprintf(err, n, "%s: commits are stopped until it is back", moved);
 			return NULL;
 		}
 	}
