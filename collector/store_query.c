@@ -209,6 +209,65 @@ static json_t *route_json(sqlite3_stmt *st, bool with_since)
 	return o;
 }
 
+/* ------------------------------------------------------------ page text */
+
+/* A page as JSON text, {"<rows>":[row,...],"next":cursor or null}. Each
+ * row's object is written out and freed as soon as it is built: a page of
+ * 10 000 routes as one tree was some 200 000 small objects, and building,
+ * dumping and freeing that tree cost more than the query that read it. */
+struct page_text {
+	char *buf;
+	size_t len, cap;
+	int rows;
+};
+
+static int page_put(const char *p, size_t n, void *arg)
+{
+	struct page_text *t = arg;
+	if (t->len + n >= t->cap) {
+		t->cap = t->cap ? t->cap : 4096;
+		while (t->len + n >= t->cap)
+			t->cap *= 2;
+		t->buf = pw_realloc(t->buf, t->cap);
+	}
+	memcpy(t->buf + t->len, p, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+	return 0;
+}
+
+static void page_puts(struct page_text *t, const char *s) { page_put(s, strlen(s), t); }
+
+static void page_open(struct page_text *t, const char *rows)
+{
+	*t = (struct page_text){ .rows = 0 };
+	page_puts(t, "{\"");
+	page_puts(t, rows);
+	page_puts(t, "\":[");
+}
+
+/* Appends `row` (stolen) as the API writes every body. */
+static void page_row(struct page_text *t, json_t *row)
+{
+	if (t->rows++)
+		page_puts(t, ",");
+	json_dump_callback(row, page_put, t, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(row);
+}
+
+/* Closes the page; `next` (a cursor: hex digits, '.' and digits) or NULL. */
+static char *page_close(struct page_text *t, const char *next)
+{
+	page_puts(t, "],\"next\":");
+	if (next) {
+		page_puts(t, "\"");
+		page_puts(t, next);
+		page_puts(t, "\"}");
+	} else
+		page_puts(t, "null}");
+	return t->buf;
+}
+
 static int hex_digit(char c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
@@ -277,7 +336,7 @@ static char *rib_candidates(sqlite3 *db, struct filter_index *fx, const struct s
 	return json;
 }
 
-static json_t *rib_page(sqlite3 *db, const struct store_rib_query *q, const char *candidates,
+static char *rib_page(sqlite3 *db, const struct store_rib_query *q, const char *candidates,
 			const char **bad_param, char *err, size_t n)
 {
 	struct sql s = { .len = 0 };
@@ -340,36 +399,30 @@ static json_t *rib_page(sqlite3 *db, const struct store_rib_query *q, const char
 	sqlite3_stmt *st = sql_prepare(db, &s, err, n);
 	if (!st)
 		return NULL;
-	json_t *routes = json_array(), *next = json_null();
+	struct page_text page;
+	page_open(&page, "routes");
+	char next[STORE_RIB_CURSOR_LEN] = "";
 	int rc, count = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (count == q->limit)
 			break; /* there is more: "next" names the last row returned */
-		json_array_append_new(routes, route_json(st, true));
-		count++;
-		if (count == q->limit) {
-			char cur[STORE_RIB_CURSOR_LEN];
+		page_row(&page, route_json(st, true));
+		if (++count == q->limit)
 			store_rib_cursor_format(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-						sqlite3_column_int64(st, 0), cur, sizeof cur);
-			json_decref(next);
-			next = json_string(cur);
-		}
+						sqlite3_column_int64(st, 0), next, sizeof next);
 	}
-	if (rc == SQLITE_DONE) { /* no row beyond the page */
-		json_decref(next);
-		next = json_null();
-	} else if (rc != SQLITE_ROW) {
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		snprintf(err, n, "query failed: %s", sqlite3_errmsg(db));
 		sqlite3_finalize(st);
-		json_decref(routes);
-		json_decref(next);
+		free(page.buf);
 		return NULL;
 	}
 	sqlite3_finalize(st);
-	return json_pack("{s:o,s:o}", "routes", routes, "next", next);
+	/* SQLITE_DONE: no row beyond the page */
+	return page_close(&page, rc == SQLITE_ROW ? next : NULL);
 }
 
-json_t *store_q_rib(sqlite3 *db, struct filter_index *fx, const struct store_rib_query *q, const char **bad_param,
+char *store_q_rib(sqlite3 *db, struct filter_index *fx, const struct store_rib_query *q, const char **bad_param,
 		    char *err, size_t n)
 {
 	int64_t kept_since = store_q_kept_since(db);
@@ -385,14 +438,14 @@ json_t *store_q_rib(sqlite3 *db, struct filter_index *fx, const struct store_rib
 	bool txn = fx && !q->has_at && (q->f.as_path || q->f.community) && sqlite3_get_autocommit(db) &&
 		   sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	char *candidates = txn ? rib_candidates(db, fx, &q->f) : NULL;
-	json_t *j = rib_page(db, q, candidates, bad_param, err, n);
+	char *j = rib_page(db, q, candidates, bad_param, err, n);
 	free(candidates);
 	if (txn && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* never left in a read transaction */
 	return j;
 }
 
-json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const char **bad_param, char *err,
+char *store_q_history(sqlite3 *db, const struct store_history_query *q, const char **bad_param, char *err,
 			size_t n)
 {
 	struct sql s = { .len = 0 };
@@ -442,15 +495,14 @@ json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const 
 	sqlite3_stmt *st = sql_prepare(db, &s, err, n);
 	if (!st)
 		return NULL;
-	json_t *events = json_array(), *next = json_null();
+	struct page_text page;
+	page_open(&page, "events");
+	char next[32] = "";
 	int rc, count = 0;
 	long long last_id = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (count == q->limit) {
-			char cur[32];
-			snprintf(cur, sizeof cur, "%lld", last_id);
-			json_decref(next);
-			next = json_string(cur);
+			snprintf(next, sizeof next, "%lld", last_id);
 			break;
 		}
 		json_t *e = route_json(st, false);
@@ -465,18 +517,17 @@ json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const 
 		json_object_set_new(e, "action", json_string(rib_action_name((enum rib_action)action)));
 		json_object_set_new(e, "reason", reason ? json_string(reason) : json_null());
 		json_object_del(e, "stale");
-		json_array_append_new(events, e);
+		page_row(&page, e);
 		count++;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		snprintf(err, n, "query failed: %s", sqlite3_errmsg(db));
 		sqlite3_finalize(st);
-		json_decref(events);
-		json_decref(next);
+		free(page.buf);
 		return NULL;
 	}
 	sqlite3_finalize(st);
-	return json_pack("{s:o,s:o}", "events", events, "next", next);
+	return page_close(&page, *next ? next : NULL);
 }
 
 static json_t *json_column(sqlite3_stmt *st, int col)

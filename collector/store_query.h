@@ -49,16 +49,17 @@ struct store_history_query {
 	bool newest_first;
 };
 
-/* Each returns a new object, or NULL with err set; *bad_param is set to the
- * parameter's name when the fault is the caller's (e.g. a bad cursor). */
+/* Each returns a new object (the pages below: its JSON text, malloc'd), or
+ * NULL with err set; *bad_param is set to the parameter's name when the
+ * fault is the caller's (e.g. a bad cursor). */
 json_t *store_q_routers(sqlite3 *db, char *err, size_t n);
 json_t *store_q_peers(sqlite3 *db, const char *router, char *err, size_t n);
 /* The oldest time history still answers for (0: nothing pruned). */
 int64_t store_q_kept_since(sqlite3 *db);
 /* fx: the process's filter index (filter_index.h), or NULL to walk. */
-json_t *store_q_rib(sqlite3 *db, struct filter_index *fx, const struct store_rib_query *q, const char **bad_param,
+char *store_q_rib(sqlite3 *db, struct filter_index *fx, const struct store_rib_query *q, const char **bad_param,
 		    char *err, size_t n);
-json_t *store_q_history(sqlite3 *db, const struct store_history_query *q, const char **bad_param, char *err,
+char *store_q_history(sqlite3 *db, const struct store_history_query *q, const char **bad_param, char *err,
 			size_t n);
 /* The /rib cursor: the hex of the last row's prefix key, ".", its route id
  * (routes.id, below 10^18). Parse accepts exactly what format writes. */

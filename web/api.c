@@ -95,10 +95,10 @@ static void route_filter(const struct qs *q, struct store_route_filter *f)
 	f->match = (enum store_match)q->match;
 }
 
-static enum MHD_Result query_reply(struct MHD_Connection *c, json_t *j, const char *bad, const char *err)
+static enum MHD_Result query_reply(struct MHD_Connection *c, char *text, const char *bad, const char *err)
 {
-	if (j)
-		return web_reply_json(c, MHD_HTTP_OK, j);
+	if (text)
+		return web_reply_json_text(c, MHD_HTTP_OK, text);
 	if (bad)
 		return web_reply_error(c, MHD_HTTP_BAD_REQUEST, "bad parameter", err, bad);
 	return store_error(c, err);
@@ -120,8 +120,8 @@ enum MHD_Result api_rib(struct MHD_Connection *c, const struct web_ctx *ctx)
 	rq.has_at = q.present & QS_BIT(QS_AT);
 	rq.at_us = q.at;
 	const char *bad = NULL;
-	json_t *j = store_q_rib(db, ctx->fidx, &rq, &bad, err_, sizeof err_);
-	return query_reply(c, j, bad, err_);
+	char *page = store_q_rib(db, ctx->fidx, &rq, &bad, err_, sizeof err_);
+	return query_reply(c, page, bad, err_);
 }
 
 enum MHD_Result api_history(struct MHD_Connection *c, const struct web_ctx *ctx)
@@ -140,8 +140,8 @@ enum MHD_Result api_history(struct MHD_Connection *c, const struct web_ctx *ctx)
 	hq.has_to = q.present & QS_BIT(QS_TO);
 	hq.to_us = q.to;
 	const char *bad = NULL;
-	json_t *j = store_q_history(db, &hq, &bad, err_, sizeof err_);
-	return query_reply(c, j, bad, err_);
+	char *page = store_q_history(db, &hq, &bad, err_, sizeof err_);
+	return query_reply(c, page, bad, err_);
 }
 
 static enum MHD_Result series_reply(struct MHD_Connection *c, const struct web_ctx *ctx, uint32_t allowed,

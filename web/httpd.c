@@ -103,12 +103,10 @@ sqlite3 *web_reader(const struct web_ctx *ctx, char *err, size_t n)
 	return db;
 }
 
-/* `body` (stolen) as JSON, with one extra header when `hname` is set. */
-static enum MHD_Result reply_json_hdr(struct MHD_Connection *c, unsigned status, json_t *body, const char *hname,
+/* JSON `text` (malloc'd, stolen), with one extra header when `hname` is set. */
+static enum MHD_Result reply_text_hdr(struct MHD_Connection *c, unsigned status, char *text, const char *hname,
 				      const char *hvalue)
 {
-	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(body);
 	if (!text)
 		return MHD_NO;
 	size_t len = strlen(text);
@@ -123,9 +121,23 @@ static enum MHD_Result reply_json_hdr(struct MHD_Connection *c, unsigned status,
 	return ret;
 }
 
+/* `body` (stolen) as JSON, the same way. */
+static enum MHD_Result reply_json_hdr(struct MHD_Connection *c, unsigned status, json_t *body, const char *hname,
+				      const char *hvalue)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	return reply_text_hdr(c, status, text, hname, hvalue);
+}
+
 enum MHD_Result web_reply_json(struct MHD_Connection *c, unsigned status, json_t *body)
 {
 	return reply_json_hdr(c, status, body, NULL, NULL);
+}
+
+enum MHD_Result web_reply_json_text(struct MHD_Connection *c, unsigned status, char *text)
+{
+	return reply_text_hdr(c, status, text, NULL, NULL);
 }
 
 enum MHD_Result web_reply_error(struct MHD_Connection *c, unsigned status, const char *error, const char *detail,

@@ -12,6 +12,8 @@
 
 /* Sends `body` (stolen) as JSON with `status`. */
 enum MHD_Result web_reply_json(struct MHD_Connection *c, unsigned status, json_t *body);
+/* The same for a body already written as JSON text (malloc'd, stolen). */
+enum MHD_Result web_reply_json_text(struct MHD_Connection *c, unsigned status, char *text);
 /* {"error": error, "detail": detail[, "parameter": param]} */
 enum MHD_Result web_reply_error(struct MHD_Connection *c, unsigned status, const char *error, const char *detail,
 				const char *param);
