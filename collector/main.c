@@ -320,6 +320,7 @@ struct daemon {
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t rules_timer;
 	uv_timer_t rules_soon; /* one-shot: a site's router changed */
+	uv_prepare_t publish;  /* before the loop waits: its staged changes to the store */
 	struct feed_server *feeds;
 	struct rib *rib;
 	struct alerts *alerts;
@@ -453,6 +454,8 @@ static void rib_to_rules(void *ctx, const struct rib_event *ev)
 		uv_timer_start(&d->rules_soon, rules_soon_cb, RULES_SOON_MS, 0);
 }
 
+static void publish_cb(uv_prepare_t *h) { store_publish(h->data); }
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
@@ -463,6 +466,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->rules_timer, NULL);
 	uv_timer_stop(&d->rules_soon);
 	uv_close((uv_handle_t *)&d->rules_soon, NULL);
+	uv_close((uv_handle_t *)&d->publish, NULL); /* store_close publishes the rest */
 	feed_server_stop(d->feeds);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -549,6 +553,9 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 	uv_timer_start(&d.rules_timer, rules_cb, 0, RULES_TICK_MS);
 	uv_timer_init(&d.loop, &d.rules_soon);
 	d.rules_soon.data = &d;
+	uv_prepare_init(&d.loop, &d.publish);
+	d.publish.data = st;
+	uv_prepare_start(&d.publish, publish_cb);
 	rib_subscribe(rib, rib_to_rules, &d);
 	d.feeds = feed_server_start(&d.loop, rib, st, cfg->bmp_listen, cfg->max_message_bytes, err, sizeof err);
 	struct feed_policy fp = feed_policy_of(cfg);
@@ -566,6 +573,7 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 		loopcall_close(d.lc);
 		uv_close((uv_handle_t *)&d.rules_timer, NULL);
 		uv_close((uv_handle_t *)&d.rules_soon, NULL);
+		uv_close((uv_handle_t *)&d.publish, NULL);
 		feed_server_stop(d.feeds);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		feed_server_free(d.feeds);

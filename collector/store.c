@@ -59,6 +59,7 @@ enum { BATCH_KEEP = 65536 };
  * statement's earlier rows, which tripled the writer's system time; a
  * failed batch is rolled back whole anyway. */
 enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, KEY_COLS = 2, HIST_COLS = 7 };
+enum { STAGE_OPS = 256, STAGE_BYTES = 32 * 1024 };
 
 /* A route op and the history row id it was given. */
 struct row_ref {
@@ -114,6 +115,12 @@ struct store {
 		sqlite3_stmt *stmt;
 	} exec_cache[64];
 	int n_exec_cache;
+	/* the rib's thread's route and attribute-set changes, staged: see
+	 * stage_op. Only that thread (store_start's caller) touches these. */
+	pthread_t rib_thread;
+	struct store_op stage[STAGE_OPS];
+	uint8_t stage_bytes[STAGE_BYTES]; /* their borrowed bytes, copied */
+	size_t n_stage, stage_used;
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t n)
@@ -426,7 +433,63 @@ static void enqueue_many(struct store *st, const struct store_op *ops, size_t n)
 	pthread_mutex_unlock(&st->lock);
 }
 
-static void enqueue(struct store *st, const struct store_op *op) { enqueue_many(st, op, 1); }
+/* Route and attribute-set changes come from the rib's thread, a few per
+ * UPDATE: they are staged there and handed to the queue STAGE_OPS at a time
+ * or by store_publish (the loop calls it before it waits), so that the lock,
+ * the counters and the writer's wake-up are paid per read, not per route.
+ * Their borrowed bytes are copied into the stage: the rib may free an
+ * attribute set before the stage is published. */
+static void stage_publish(struct store *st)
+{
+	if (st->n_stage)
+		enqueue_many(st, st->stage, st->n_stage);
+	st->n_stage = st->stage_used = 0;
+}
+
+static void stage_op(struct store *st, const struct store_op *op)
+{
+	const uint8_t *src = NULL;
+	size_t len = 0;
+	if (op->kind == OP_ATTR) {
+		src = op->attr.data;
+		len = op->attr.len;
+	} else if (op->kind == OP_ROUTE && op->new_key && op->key_v6) {
+		src = op->route.key.v6;
+		len = PW_PREFIX_KEY_LEN;
+	}
+	if (st->n_stage == STAGE_OPS || st->stage_used + len > STAGE_BYTES)
+		stage_publish(st);
+	if (len > STAGE_BYTES) { /* a set larger than the stage: straight to the queue */
+		enqueue_many(st, op, 1);
+		return;
+	}
+	struct store_op *s = &st->stage[st->n_stage++];
+	*s = *op;
+	if (len) {
+		uint8_t *copy = st->stage_bytes + st->stage_used;
+		memcpy(copy, src, len);
+		st->stage_used += len;
+		if (op->kind == OP_ATTR)
+			s->attr.data = copy;
+		else
+			s->route.key.v6 = copy;
+	}
+}
+
+/* Any other op: from the rib's thread after what it staged, so that its
+ * ops stay in order; other threads' go straight in. */
+static void enqueue(struct store *st, const struct store_op *ops, size_t n)
+{
+	if (st->started && pthread_equal(pthread_self(), st->rib_thread))
+		stage_publish(st);
+	enqueue_many(st, ops, n);
+}
+
+void store_publish(struct store *st)
+{
+	pw_require(pthread_equal(pthread_self(), st->rib_thread));
+	stage_publish(st);
+}
 
 static char *counters_json(const struct rib_router *r)
 {
@@ -516,7 +579,10 @@ static void on_rib_event(void *ctx, const struct rib_event *ev)
 		break;
 	}
 	}
-	enqueue(st, &op);
+	if (op.kind == OP_ROUTE || op.kind == OP_ATTR)
+		stage_op(st, &op);
+	else
+		enqueue(st, &op, 1);
 }
 
 static void exec_op(struct store_op *op, const char *sql, const struct store_param *params, int n)
@@ -538,7 +604,7 @@ void store_exec(struct store *st, const char *sql, const struct store_param *par
 {
 	struct store_op op;
 	exec_op(&op, sql, params, n);
-	enqueue(st, &op);
+	enqueue(st, &op, 1);
 }
 
 void store_exec_group(struct store *st, const struct store_stmt *stmts, int n)
@@ -550,7 +616,7 @@ void store_exec_group(struct store *st, const struct store_stmt *stmts, int n)
 		exec_op(&ops[i], stmts[i].sql, stmts[i].params, stmts[i].n);
 		ops[i].group_more = i + 1 < n;
 	}
-	enqueue_many(st, ops, (size_t)n);
+	enqueue(st, ops, (size_t)n);
 	free(ops);
 }
 
@@ -1333,6 +1399,7 @@ void store_start(struct store *st, struct rib *rib)
 {
 	pw_require(prepare(st) == 0);
 	rib_subscribe(rib, on_rib_event, st);
+	st->rib_thread = pthread_self();
 	ckpt_start(st);
 	pw_require(pthread_create(&st->thread, NULL, writer_main, st) == 0);
 	st->started = true;
@@ -1340,6 +1407,8 @@ void store_start(struct store *st, struct rib *rib)
 
 void store_flush(struct store *st)
 {
+	if (st->started)
+		store_publish(st);
 	pthread_mutex_lock(&st->lock);
 	uint64_t target = st->enqueued;
 	st->flushing++;
@@ -1355,6 +1424,7 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	if (st->started) {
+		store_publish(st);
 		pthread_mutex_lock(&st->lock);
 		st->stop = true;
 		pthread_cond_signal(&st->wake);

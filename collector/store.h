@@ -34,9 +34,15 @@ struct store;
 struct store *store_open(const char *path, char *err, size_t n);
 /* Loads routers, peers, attribute sets and routes into an empty RIB. */
 int store_load(struct store *st, struct rib *rib, char *err, size_t n);
-/* Subscribes to the RIB's events and starts the writer thread. */
+/* Subscribes to the RIB's events and starts the writer thread. Call it from
+ * the thread that drives the RIB (the loop's): that thread stages its route
+ * changes, and only it may call store_publish, store_flush, store_close. */
 void store_start(struct store *st, struct rib *rib);
-/* Blocks until everything queued so far is committed. */
+/* Hands the route changes staged so far to the writer. The loop calls it
+ * each time before it waits for I/O; the stage also goes by itself when
+ * full (256 changes), and before any other op of that thread. */
+void store_publish(struct store *st);
+/* Blocks until everything queued so far (the stage too) is committed. */
 void store_flush(struct store *st);
 /* Flushes, stops the writer and closes. */
 void store_close(struct store *st);
