@@ -114,10 +114,18 @@ struct raw_attr {
 	struct rbuf v;
 };
 
-static int cmp_attr(const void *a, const void *b)
+/* In type order (types are distinct here). Insertion sort: routers send
+ * attributes in type order already, so this is one compare per attribute
+ * (qsort was 2.5 % of a full table's load). */
+static void sort_attrs(struct raw_attr *list, int n)
 {
-	const struct raw_attr *x = a, *y = b;
-	return (int)x->type - (int)y->type;
+	for (int i = 1; i < n; i++) {
+		struct raw_attr a = list[i];
+		int j = i;
+		for (; j > 0 && list[j - 1].type > a.type; j--)
+			list[j] = list[j - 1];
+		list[j] = a;
+	}
 }
 
 static uint8_t *put_attr(uint8_t *out, uint8_t flags, uint8_t type, const void *v, size_t len)
@@ -203,7 +211,7 @@ int bgp_update_parse(struct rbuf body, const struct bgp_update_ctx *ctx, uint8_t
 			as4_aggr = list[i];
 	}
 
-	qsort(list, (size_t)n, sizeof list[0], cmp_attr);
+	sort_attrs(list, n);
 	uint8_t *out = scratch;
 	for (int i = 0; i < n; i++) {
 		struct raw_attr *a = &list[i];
