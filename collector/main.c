@@ -530,6 +530,11 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 	store_start(st, rib);
 	if (dl && deliver_start(dl, err, sizeof err)) {
 		PW_ERR("msg=\"%s\"", err);
+		deliver_stop(dl);
+		store_close(st); /* commits what the load queued */
+		alerts_free(alerts);
+		notify_free(nt);
+		rib_free(rib);
 		return 1;
 	}
 

@@ -16,7 +16,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "common/check.h"
 #include "common/hash.h"
@@ -215,30 +214,14 @@ static struct rib_route *table_find(struct rib_table *t, const struct pw_prefix 
 	}
 }
 
-/* A table's index, zeroed. malloc + memset, not calloc: calloc's fresh
- * pages are read (the zero page) before they are written, and each first
- * write is then a copy-on-write fault with a TLB shoot-down of every
- * thread's CPU. From 2 MB on, in transparent huge pages where the kernel
- * offers them (Debian: `madvise`): the index is read at one random slot per
- * route, and with 4 KB pages most of those reads missed the TLB as well as
- * the cache. It is written whole here, so no huge page is partly used. */
-static struct rib_slot *index_new(uint32_t n)
-{
-	enum { HUGE_PAGE = 2 << 20 };
-	size_t bytes = (size_t)n * sizeof(struct rib_slot);
-	void *p = NULL;
-	if (bytes >= HUGE_PAGE && posix_memalign(&p, HUGE_PAGE, bytes) == 0)
-		madvise(p, bytes, MADV_HUGEPAGE); /* advice: without it, 4 KB pages */
-	else
-		p = pw_malloc(bytes);
-	memset(p, 0, bytes);
-	return p;
-}
-
 static void table_grow(struct rib_table *t)
 {
 	uint32_t ncap = t->cap ? t->cap * 2 : 64;
-	struct rib_slot *ns = index_new(ncap);
+	/* malloc + memset, not calloc: calloc's fresh pages are read (the zero
+	 * page) before they are written, and each first write is then a
+	 * copy-on-write fault with a TLB shoot-down of every thread's CPU */
+	struct rib_slot *ns = pw_malloc((size_t)ncap * sizeof *ns);
+	memset(ns, 0, (size_t)ncap * sizeof *ns);
 	for (uint32_t i = 0; i < t->cap; i++) {
 		const struct rib_slot *sl = &t->index[i];
 		if (!sl->pos)

@@ -465,7 +465,7 @@ static void stage_op(struct store *st, const struct store_op *op)
 	}
 	struct store_op *s = &st->stage[st->n_stage++];
 	*s = *op;
-	if (len) {
+	if (src) { /* even of 0 bytes: the op must not keep the rib's pointer */
 		uint8_t *copy = st->stage_bytes + st->stage_used;
 		memcpy(copy, src, len);
 		st->stage_used += len;
@@ -476,12 +476,19 @@ static void stage_op(struct store *st, const struct store_op *op)
 	}
 }
 
+/* The stage goes first when the caller is the rib's thread (what another
+ * thread queues or waits for is ordered only against what was published). */
+static void publish_if_owner(struct store *st)
+{
+	if (st->started && pthread_equal(pthread_self(), st->rib_thread))
+		stage_publish(st);
+}
+
 /* Any other op: from the rib's thread after what it staged, so that its
  * ops stay in order; other threads' go straight in. */
 static void enqueue(struct store *st, const struct store_op *ops, size_t n)
 {
-	if (st->started && pthread_equal(pthread_self(), st->rib_thread))
-		stage_publish(st);
+	publish_if_owner(st);
 	enqueue_many(st, ops, n);
 }
 
@@ -1407,8 +1414,7 @@ void store_start(struct store *st, struct rib *rib)
 
 void store_flush(struct store *st)
 {
-	if (st->started)
-		store_publish(st);
+	publish_if_owner(st);
 	pthread_mutex_lock(&st->lock);
 	uint64_t target = st->enqueued;
 	st->flushing++;
@@ -1424,7 +1430,7 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	if (st->started) {
-		store_publish(st);
+		publish_if_owner(st);
 		pthread_mutex_lock(&st->lock);
 		st->stop = true;
 		pthread_cond_signal(&st->wake);

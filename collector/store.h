@@ -36,13 +36,15 @@ struct store *store_open(const char *path, char *err, size_t n);
 int store_load(struct store *st, struct rib *rib, char *err, size_t n);
 /* Subscribes to the RIB's events and starts the writer thread. Call it from
  * the thread that drives the RIB (the loop's): that thread stages its route
- * changes, and only it may call store_publish, store_flush, store_close. */
+ * changes (see store_publish). */
 void store_start(struct store *st, struct rib *rib);
-/* Hands the route changes staged so far to the writer. The loop calls it
- * each time before it waits for I/O; the stage also goes by itself when
- * full (256 changes), and before any other op of that thread. */
+/* Hands the route changes staged so far to the writer; the rib's thread
+ * only. The loop calls it each time before it waits for I/O; the stage also
+ * goes by itself when full (256 changes), before any other op of that
+ * thread, and in store_flush and store_close called from it. */
 void store_publish(struct store *st);
-/* Blocks until everything queued so far (the stage too) is committed. */
+/* Blocks until everything queued so far is committed (from the rib's
+ * thread: its stage too). */
 void store_flush(struct store *st);
 /* Flushes, stops the writer and closes. */
 void store_close(struct store *st);

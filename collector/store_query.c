@@ -220,6 +220,7 @@ struct page_text {
 	size_t len, cap;
 	int rows;
 };
+enum { PAGE_UNWRITABLE = -1 }; /* a row's JSON failed: not an SQLite code */
 
 static int page_put(const char *p, size_t n, void *arg)
 {
@@ -246,20 +247,33 @@ static void page_open(struct page_text *t, const char *rows)
 	page_puts(t, "\":[");
 }
 
-/* Appends `row` (stolen) as the API writes every body. */
-static void page_row(struct page_text *t, json_t *row)
+/* Appends `row` (stolen) as the API writes every body; -1 (and the page is
+ * not to be sent) if it could not be written. */
+static int page_row(struct page_text *t, json_t *row)
 {
 	if (t->rows++)
 		page_puts(t, ",");
-	json_dump_callback(row, page_put, t, JSON_COMPACT | JSON_ENSURE_ASCII);
+	int rc = row ? json_dump_callback(row, page_put, t, JSON_COMPACT | JSON_ENSURE_ASCII) : -1;
 	json_decref(row);
+	return rc;
 }
 
-/* Closes the page; `next` (a cursor: hex digits, '.' and digits) or NULL. */
-static char *page_close(struct page_text *t, const char *next)
+/* Ends a page whose query stopped with `rc`: SQLITE_ROW, a row beyond the
+ * page (its "next" is `next`, a cursor: hex digits, '.' and digits);
+ * SQLITE_DONE, the last page; else the error, and the page is dropped. */
+static char *page_end(sqlite3 *db, sqlite3_stmt *st, struct page_text *t, int rc, const char *next, char *err,
+		      size_t n)
 {
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, n, "query failed: %s",
+			 rc == PAGE_UNWRITABLE ? "a row could not be written as JSON" : sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		free(t->buf);
+		return NULL;
+	}
+	sqlite3_finalize(st);
 	page_puts(t, "],\"next\":");
-	if (next) {
+	if (rc == SQLITE_ROW) {
 		page_puts(t, "\"");
 		page_puts(t, next);
 		page_puts(t, "\"}");
@@ -406,20 +420,15 @@ static char *rib_page(sqlite3 *db, const struct store_rib_query *q, const char *
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (count == q->limit)
 			break; /* there is more: "next" names the last row returned */
-		page_row(&page, route_json(st, true));
+		if (page_row(&page, route_json(st, true))) {
+			rc = PAGE_UNWRITABLE;
+			break;
+		}
 		if (++count == q->limit)
 			store_rib_cursor_format(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
 						sqlite3_column_int64(st, 0), next, sizeof next);
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		snprintf(err, n, "query failed: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		free(page.buf);
-		return NULL;
-	}
-	sqlite3_finalize(st);
-	/* SQLITE_DONE: no row beyond the page */
-	return page_close(&page, rc == SQLITE_ROW ? next : NULL);
+	return page_end(db, st, &page, rc, next, err, n);
 }
 
 char *store_q_rib(sqlite3 *db, struct filter_index *fx, const struct store_rib_query *q, const char **bad_param,
@@ -517,17 +526,13 @@ char *store_q_history(sqlite3 *db, const struct store_history_query *q, const ch
 		json_object_set_new(e, "action", json_string(rib_action_name((enum rib_action)action)));
 		json_object_set_new(e, "reason", reason ? json_string(reason) : json_null());
 		json_object_del(e, "stale");
-		page_row(&page, e);
+		if (page_row(&page, e)) {
+			rc = PAGE_UNWRITABLE;
+			break;
+		}
 		count++;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		snprintf(err, n, "query failed: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		free(page.buf);
-		return NULL;
-	}
-	sqlite3_finalize(st);
-	return page_close(&page, *next ? next : NULL);
+	return page_end(db, st, &page, rc, next, err, n);
 }
 
 static json_t *json_column(sqlite3_stmt *st, int col)

@@ -5,8 +5,9 @@
  * history as the RIB said, whatever the arrival order, with changes in the
  * same batch), a backlog's
  * batches grouped into fewer transactions, replayed whole on a failure,
- * the WAL copied into the database file while the writer goes on, and
- * steady changes gathered into a few commits a second.
+ * the WAL copied into the database file while the writer goes on,
+ * steady changes gathered into a few commits a second, and the loop's
+ * staged changes handed over whole.
  */
 #include "store.h"
 
@@ -237,6 +238,114 @@ static void test_ordered_inserts(void)
 	CHECK_INT(q_int(other, "SELECT count(*) FROM history WHERE prev IS NOT NULL"), ==, 2);
 	/* the live counts of the peer follow */
 	CHECK_INT(q_int(other, "SELECT n_pre FROM peers"), ==, N + 2);
+	sqlite3_close(other);
+	store_close(st);
+	rib_free(rib);
+}
+
+/* Another thread's writes (the webhook delivery's results) while the loop
+ * announces. */
+static void *exec_from_other_thread(void *arg)
+{
+	struct store *st = arg;
+	for (int i = 0; i < 2000; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "other-%d", i);
+		const struct store_param p[] = { SP_T(key), SP_I(i) };
+		store_exec(st, "INSERT INTO meta (key, value) VALUES (?1, ?2)", p, 2);
+	}
+	return NULL;
+}
+
+static int64_t count_blob(sqlite3 *db, const char *sql, const void *b, int n)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_blob(s, 1, b, n, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void test_stage(void)
+{
+	TEST_SECTION("the loop's staged changes: set bytes and IPv6 keys copied before the RIB frees them, "
+		     "handed over by store_flush, beside another thread's writes");
+	enum { SETS = 40, V6 = 600, BIG = 40000 };
+	char path[128];
+	struct rib *rib;
+	sqlite3 *other;
+	struct store *st = start_with_other("stage.db", &rib, &other, path, sizeof path);
+	if (!st)
+		return;
+	struct rib_peer *peer = r1_peer_up(rib);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, exec_from_other_thread, st) == 0);
+	/* one route re-announced with 40 sets: some larger than the stage's
+	 * byte area, most filling it; each set is freed by the RIB when the
+	 * next announce replaces it, before the stage goes to the queue */
+	static uint8_t set[BIG];
+	for (int i = 0; i < BIG; i++)
+		set[i] = (uint8_t)(i * 7);
+	struct pw_prefix one = pfx("10.9.0.0/16");
+	for (int k = 0; k < SETS; k++) {
+		set[0] = (uint8_t)k;
+		struct rib_attrset *a = rib_attrs_intern(rib, set, k % 4 ? 6000u + (uint32_t)k : BIG);
+		rib_announce(peer, BMP_VIEW_PRE, &one, 0, a, T0 + k, 0);
+		rib_attrs_unref(rib, a);
+	}
+	/* more IPv6 routes than the stage holds: it goes several times */
+	struct rib_attrset *small = rib_attrs_intern(rib, set_a, sizeof set_a);
+	for (int i = 0; i < V6; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "2001:db8:%x::/48", i);
+		struct pw_prefix q = pfx(text);
+		rib_announce(peer, BMP_VIEW_PRE, &q, 0, small, T0 + i, 0);
+	}
+	/* and a few, fewer than a stage: only store_flush hands them over */
+	static const char *const few[] = { "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24" };
+	for (int i = 0; i < 3; i++) {
+		struct pw_prefix q = pfx(few[i]);
+		rib_announce(peer, BMP_VIEW_PRE, &q, 0, small, T0 + i, 0);
+	}
+	rib_attrs_unref(rib, small);
+	pthread_join(th, NULL);
+	store_flush(st);
+	CHECK(!store_failing(st));
+
+	CHECK_INT(q_int(other, "SELECT count(*) FROM history"), ==, SETS + V6 + 3);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM routes WHERE attr_id IS NOT NULL"), ==, 1 + V6 + 3);
+	int right = 0;
+	for (int k = 0; k < SETS; k++) { /* every set's bytes, as they were */
+		set[0] = (uint8_t)k;
+		right += count_blob(other, "SELECT count(*) FROM attrs WHERE data = ?1", set,
+				    k % 4 ? 6000 + k : BIG) == 1;
+	}
+	CHECK_INT(right, ==, SETS);
+	set[0] = SETS - 1;
+	CHECK_INT(count_blob(other, "SELECT count(*) FROM routes r JOIN attrs a ON a.id = r.attr_id"
+				    " WHERE length(r.prefix) = 6 AND a.data = ?1", set, 6000 + SETS - 1), ==, 1);
+	right = 0;
+	for (int i = 0; i < V6; i++) { /* every IPv6 key whole */
+		char text[64];
+		snprintf(text, sizeof text, "2001:db8:%x::/48", i);
+		struct pw_prefix q = pfx(text);
+		uint8_t key[PW_PREFIX_KEY_LEN];
+		int n = (int)pw_prefix_key(&q, key);
+		right += count_blob(other, "SELECT count(*) FROM route_keys k JOIN routes r ON r.id = k.id"
+					   " AND r.prefix = k.prefix WHERE k.prefix = ?1", key, n) == 1;
+	}
+	CHECK_INT(right, ==, V6);
+	for (int i = 0; i < 3; i++) {
+		struct pw_prefix q = pfx(few[i]);
+		uint8_t key[PW_PREFIX_KEY_LEN];
+		CHECK_INT(count_blob(other, "SELECT count(*) FROM route_keys WHERE prefix = ?1", key,
+				     (int)pw_prefix_key(&q, key)), ==, 1);
+	}
+	CHECK_INT(q_int(other, "SELECT count(*) FROM meta WHERE key LIKE 'other-%'"), ==, 2000);
 	sqlite3_close(other);
 	store_close(st);
 	rib_free(rib);
@@ -477,6 +586,7 @@ int main(void)
 	}
 	test_drain_callback();
 	test_ordered_inserts();
+	test_stage();
 	test_grouped_commits();
 	test_gathered_commits();
 	test_migration_006();
