@@ -14,10 +14,11 @@ import urllib.request
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import bmpwriter as bw
-from pwtest import Daemon, Failure, check, run_tests, wait_for
+from pwtest import Daemon, Failure, check, read_sse, run_tests, wait_for
 
 PW, FIX = sys.argv[1], sys.argv[2]
 
@@ -450,6 +451,39 @@ def test_attribute_filters(tmp):
         d.stop()
 
 
+def test_live_stream_rate_limit(tmp):
+    """A burst of route changes: the live stream sends at most 200 route events a
+    second, then tells the dashboard to refetch (reset) and goes on."""
+    d = Daemon(PW, os.path.join(tmp, "pw.db"), tmp).start()
+    try:
+        got = []
+        t = threading.Thread(target=lambda: got.extend(read_sse(d.http_port, 5)))
+        t.start()
+        time.sleep(0.5)
+        hdr = bw.peer_header("192.0.2.1", 64999, "192.0.2.1")
+        path = bw.attrs(as_path=[64999, 12076])
+        burst = [bw.initiation("BURST"), bw.peer_up(hdr, "192.0.2.2", 65020, 64999, "192.0.2.1")]
+        for u in range(3):  # 1200 routes in three UPDATEs, sent at once
+            burst.append(bw.route_monitoring(hdr, bw.update(
+                announce=[f"10.{u}.{i // 256}.{i % 256}/32" for i in range(400)], path_attrs=path)))
+        sock = send(d, burst, keep_open=True)
+        time.sleep(1.5)  # the next change comes in a later second
+        sock.sendall(bw.route_monitoring(hdr, bw.update(announce=["172.16.99.0/24"], path_attrs=path)))
+        t.join()
+        sock.close()
+        routes = [x for e, x in got if e == "route"]
+        resets = [i for i, (e, _) in enumerate(got) if e == "reset"]
+        check(resets and got[resets[0]][1].get("reason") == "route events were rate limited",
+              "after a burst the stream says it dropped route events (reset)", [e for e, _ in got][:10])
+        before = sum(1 for e, _ in got[:resets[0]] if e == "route") if resets else len(routes)
+        check(0 < before <= 200, "at most 200 route events a second", before)
+        check(any(x["prefix"] == "172.16.99.0/24" for e, x in got[resets[0] + 1:] if e == "route"),
+              "a change after the reset is streamed", routes[-3:])
+        check(len(d.all_routes(router="BURST")) == 1201, "the RIB holds every route of the burst")
+    finally:
+        d.stop()
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([
         ("reference topology through replay and the API", test_reference_topology_api),
@@ -460,4 +494,5 @@ if __name__ == "__main__":
         ("live feed: disconnect, unchanged re-dump, restart, resync", test_live_feed_reconnect_and_restart),
         ("hostile feeds close only themselves", test_hostile_feeds_close_only_themselves),
         ("configuration file: errors with lines, settings applied", test_configuration_file),
+        ("live stream: route events rate limited, then reset", test_live_stream_rate_limit),
     ]))

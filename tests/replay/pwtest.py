@@ -162,6 +162,31 @@ def still_open(sock, wait=1.0):
         return False
 
 
+def read_sse(port, seconds):
+    """Events seen on /api/v1/events for a while: [(event, data)]."""
+    out = []
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+    s.settimeout(0.5)
+    buf, end = b"", time.time() + seconds
+    while time.time() < end:
+        try:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        except socket.timeout:
+            pass
+    s.close()
+    text = buf.decode(errors="replace")
+    for block in text.split("\n\n"):
+        ev = [l[7:] for l in block.splitlines() if l.startswith("event: ")]
+        data = [l[6:] for l in block.splitlines() if l.startswith("data: ")]
+        if ev and data:
+            out.append((ev[0], json.loads(data[0])))
+    return out
+
+
 def wait_for(cond, timeout, what):
     deadline = time.time() + timeout
     last = None

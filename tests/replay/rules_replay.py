@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 import bmpwriter as bw
-from pwtest import Daemon, Failure, check, run_tests, wait_for
+from pwtest import Daemon, Failure, check, read_sse, run_tests, wait_for
 
 PW, FIX = sys.argv[1], sys.argv[2]
 TOKEN = "test-token"
@@ -266,31 +266,6 @@ def test_ack_silence_drill_and_restart(tmp):
         check(after["unknown"], "while the feeds are gone its rule cannot decide: unknown, not resolved", after)
     finally:
         lab.close()
-
-
-def read_sse(port, seconds):
-    """Events seen on /api/v1/events for a while: [(event, data)]."""
-    out = []
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
-    s.settimeout(0.5)
-    buf, end = b"", time.time() + seconds
-    while time.time() < end:
-        try:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        except socket.timeout:
-            pass
-    s.close()
-    text = buf.decode(errors="replace")
-    for block in text.split("\n\n"):
-        ev = [l[7:] for l in block.splitlines() if l.startswith("event: ")]
-        data = [l[6:] for l in block.splitlines() if l.startswith("data: ")]
-        if ev and data:
-            out.append((ev[0], json.loads(data[0])))
-    return out
 
 
 def test_live_events_and_metrics(tmp):
