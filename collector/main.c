@@ -454,6 +454,18 @@ static void rib_to_rules(void *ctx, const struct rib_event *ev)
 		uv_timer_start(&d->rules_soon, rules_soon_cb, RULES_SOON_MS, 0);
 }
 
+/* The collector's core, stopped in this order on every way out: delivery's
+ * last results go into the store queue, and store_close commits every change
+ * seen (the loop's stage too) before it closes. */
+static void core_close(struct deliver *dl, struct store *st, struct alerts *alerts, struct notify *nt, struct rib *rib)
+{
+	deliver_stop(dl);
+	store_close(st);
+	alerts_free(alerts);
+	notify_free(nt);
+	rib_free(rib);
+}
+
 static void publish_cb(uv_prepare_t *h) { store_publish(h->data); }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -518,11 +530,7 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 	    (nt && notify_load(nt, store_load_db(st), err, sizeof err)) ||
 	    (dl && (max_note = deliver_load(dl, store_load_db(st), err, sizeof err)) < 0)) {
 		PW_ERR("msg=\"cannot load state from the database\" error=\"%s\"", err);
-		store_close(st);
-		alerts_free(alerts);
-		notify_free(nt);
-		deliver_stop(dl);
-		rib_free(rib);
+		core_close(dl, st, alerts, nt, rib);
 		return 1;
 	}
 	if (nt)
@@ -530,11 +538,7 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 	store_start(st, rib);
 	if (dl && deliver_start(dl, err, sizeof err)) {
 		PW_ERR("msg=\"%s\"", err);
-		deliver_stop(dl);
-		store_close(st); /* commits what the load queued */
-		alerts_free(alerts);
-		notify_free(nt);
-		rib_free(rib);
+		core_close(dl, st, alerts, nt, rib);
 		return 1;
 	}
 
@@ -586,11 +590,7 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 		sse_hub_free(d.sse);
 		series_free(d.series);
 		retention_free(d.retention);
-		deliver_stop(dl);
-		store_close(st);
-		alerts_free(alerts);
-		notify_free(nt);
-		rib_free(rib);
+		core_close(dl, st, alerts, nt, rib);
 		fidx_free(wctx.fidx);
 		return 1;
 	}
@@ -623,11 +623,7 @@ static int cmd_run(const struct args *args, const struct pw_config *cfg)
 	sse_hub_free(d.sse);
 	series_free(d.series);
 	retention_free(d.retention);
-	deliver_stop(dl); /* its last results go into the store queue */
-	store_close(st); /* flushes: every change seen is committed */
-	alerts_free(alerts);
-	notify_free(nt);
-	rib_free(rib);
+	core_close(dl, st, alerts, nt, rib);
 	uv_loop_close(&d.loop);
 	for (size_t i = 0; i < d.n_loaded; i++) {
 		config_free(d.loaded[i]);

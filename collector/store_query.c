@@ -216,35 +216,17 @@ static json_t *route_json(sqlite3_stmt *st, bool with_since)
  * 10 000 routes as one tree was some 200 000 small objects, and building,
  * dumping and freeing that tree cost more than the query that read it. */
 struct page_text {
-	char *buf;
-	size_t len, cap;
+	struct pw_buf b;
 	int rows;
 };
 enum { PAGE_UNWRITABLE = -1 }; /* a row's JSON failed: not an SQLite code */
 
-static int page_put(const char *p, size_t n, void *arg)
-{
-	struct page_text *t = arg;
-	if (t->len + n >= t->cap) {
-		t->cap = t->cap ? t->cap : 4096;
-		while (t->len + n >= t->cap)
-			t->cap *= 2;
-		t->buf = pw_realloc(t->buf, t->cap);
-	}
-	memcpy(t->buf + t->len, p, n);
-	t->len += n;
-	t->buf[t->len] = '\0';
-	return 0;
-}
-
-static void page_puts(struct page_text *t, const char *s) { page_put(s, strlen(s), t); }
-
 static void page_open(struct page_text *t, const char *rows)
 {
 	*t = (struct page_text){ .rows = 0 };
-	page_puts(t, "{\"");
-	page_puts(t, rows);
-	page_puts(t, "\":[");
+	pw_buf_puts(&t->b, "{\"");
+	pw_buf_puts(&t->b, rows);
+	pw_buf_puts(&t->b, "\":[");
 }
 
 /* Appends `row` (stolen) as the API writes every body; -1 (and the page is
@@ -252,8 +234,8 @@ static void page_open(struct page_text *t, const char *rows)
 static int page_row(struct page_text *t, json_t *row)
 {
 	if (t->rows++)
-		page_puts(t, ",");
-	int rc = row ? json_dump_callback(row, page_put, t, JSON_COMPACT | JSON_ENSURE_ASCII) : -1;
+		pw_buf_puts(&t->b, ",");
+	int rc = row ? json_dump_callback(row, pw_buf_json, &t->b, JSON_COMPACT | JSON_ENSURE_ASCII) : -1;
 	json_decref(row);
 	return rc;
 }
@@ -268,18 +250,18 @@ static char *page_end(sqlite3 *db, sqlite3_stmt *st, struct page_text *t, int rc
 		snprintf(err, n, "query failed: %s",
 			 rc == PAGE_UNWRITABLE ? "a row could not be written as JSON" : sqlite3_errmsg(db));
 		sqlite3_finalize(st);
-		free(t->buf);
+		free(t->b.s);
 		return NULL;
 	}
 	sqlite3_finalize(st);
-	page_puts(t, "],\"next\":");
+	pw_buf_puts(&t->b, "],\"next\":");
 	if (rc == SQLITE_ROW) {
-		page_puts(t, "\"");
-		page_puts(t, next);
-		page_puts(t, "\"}");
+		pw_buf_puts(&t->b, "\"");
+		pw_buf_puts(&t->b, next);
+		pw_buf_puts(&t->b, "\"}");
 	} else
-		page_puts(t, "null}");
-	return t->buf;
+		pw_buf_puts(&t->b, "null}");
+	return t->b.s;
 }
 
 static int hex_digit(char c)
@@ -416,15 +398,15 @@ static char *rib_page(sqlite3 *db, const struct store_rib_query *q, const char *
 	struct page_text page;
 	page_open(&page, "routes");
 	char next[STORE_RIB_CURSOR_LEN] = "";
-	int rc, count = 0;
+	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == q->limit)
+		if (page.rows == q->limit)
 			break; /* there is more: "next" names the last row returned */
 		if (page_row(&page, route_json(st, true))) {
 			rc = PAGE_UNWRITABLE;
 			break;
 		}
-		if (++count == q->limit)
+		if (page.rows == q->limit)
 			store_rib_cursor_format(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
 						sqlite3_column_int64(st, 0), next, sizeof next);
 	}
@@ -507,10 +489,10 @@ char *store_q_history(sqlite3 *db, const struct store_history_query *q, const ch
 	struct page_text page;
 	page_open(&page, "events");
 	char next[32] = "";
-	int rc, count = 0;
+	int rc;
 	long long last_id = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == q->limit) {
+		if (page.rows == q->limit) {
 			snprintf(next, sizeof next, "%lld", last_id);
 			break;
 		}
@@ -530,7 +512,6 @@ char *store_q_history(sqlite3 *db, const struct store_history_query *q, const ch
 			rc = PAGE_UNWRITABLE;
 			break;
 		}
-		count++;
 	}
 	return page_end(db, st, &page, rc, next, err, n);
 }

@@ -2,6 +2,7 @@
 #include "text.h"
 #include "check.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,4 +73,51 @@ char *pw_hex(const void *p, size_t n)
 	}
 	s[n * 2] = 0;
 	return s;
+}
+
+/* ------------------------------------------------------------ pw_buf */
+
+/* Room for n more bytes and the NUL. */
+static void buf_reserve(struct pw_buf *b, size_t n)
+{
+	if (b->len + n < b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (b->len + n >= cap)
+		cap *= 2;
+	b->s = pw_realloc(b->s, cap);
+	b->cap = cap;
+}
+
+void pw_buf_put(struct pw_buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void pw_buf_puts(struct pw_buf *b, const char *str) { pw_buf_put(b, str, strlen(str)); }
+
+void pw_buf_printf(struct pw_buf *b, const char *fmt, ...)
+{
+	buf_reserve(b, 0);
+	for (;;) { /* written where it fits, else again after growing */
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		pw_require(n >= 0);
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		buf_reserve(b, (size_t)n);
+	}
+}
+
+int pw_buf_json(const char *p, size_t n, void *arg)
+{
+	pw_buf_put(arg, p, n);
+	return 0;
 }
