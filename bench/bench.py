@@ -371,8 +371,9 @@ def pw_wait_loaded(api, t0, exp_routes, exp_hist, samples, stable=0.3, period=0.
 
 
 def db_bytes(dbpath):
+    """The database and its prefix index (collector/store_keys.h), with their WALs."""
     total = 0
-    for suffix in ("", "-wal"):
+    for suffix in ("", "-wal", "-keys", "-keys-wal"):
         try:
             total += os.path.getsize(dbpath + suffix)
         except OSError:
@@ -1094,7 +1095,7 @@ def table_rows(key, sc, meta, pw, pm):
             f"<= {TARGETS['peak_rss_B_per_route']} B", None if rss_pr is None else rss_pr <= TARGETS["peak_rss_B_per_route"])
         row("  above start-up RSS, per route", pw.get("peak_rss_above_start_per_route"),
             pm.get("peak_rss_above_start_per_route"))
-        row("database (db + wal)", pw.get("db_bytes"), unit="B", r=False)
+        row("database (db, keys + wals)", pw.get("db_bytes"), unit="B", r=False)
         row("  per route", pw.get("db_bytes_per_route"), r=False)
     elif key == "c":
         row("load: history committed", pw.get("history_committed_s"), pm_t, "s")

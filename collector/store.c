@@ -18,6 +18,7 @@
 #include "common/embedded.h"
 #include "common/log.h"
 #include "common/mono.h"
+#include "store_keys.h"
 #include "store_queue.h"
 
 extern const struct pw_embedded pw_schema_migrations[];
@@ -58,7 +59,7 @@ enum { BATCH_KEEP = 65536 };
  * SQLite keeps a statement journal (a temporary file) to undo a failing
  * statement's earlier rows, which tripled the writer's system time; a
  * failed batch is rolled back whole anyway. */
-enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, KEY_COLS = 2, HIST_COLS = 7 };
+enum { ROWS_PER_STMT = 32, ROUTE_COLS = 8, HIST_COLS = 7 };
 enum { STAGE_OPS = 256, STAGE_BYTES = 32 * 1024 };
 
 /* A route op and the history row id it was given. */
@@ -72,6 +73,7 @@ struct store {
 	dev_t dev;   /* the file opened: if `path` stops naming it, commits stop */
 	ino_t ino;
 	sqlite3 *db; /* the write connection: writer thread (and start-up) only */
+	struct store_keys *keys; /* the prefix index, written by its own thread */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
@@ -100,9 +102,10 @@ struct store {
 	void (*drained_fn)(void *);   /* guarded by lock */
 	void *drained_ctx;
 	/* writer-only */
-	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_key_new, *st_route_upd, *st_hist, *st_hist_chg,
-		*st_count, *st_meta;
-	sqlite3_stmt *st_route_new_n, *st_key_new_n, *st_hist_n; /* the same, ROWS_PER_STMT rows at a time */
+	sqlite3_stmt *st_router, *st_peer, *st_attr, *st_route_new, *st_route_upd, *st_hist, *st_hist_chg, *st_count,
+		*st_meta;
+	sqlite3_stmt *st_route_new_n, *st_hist_n; /* the same, ROWS_PER_STMT rows at a time */
+	struct skey_run txn_keys; /* the open transaction's new keys, for the index once it commits */
 	/* History row ids are given by the writer, in op order, so that a new
 	 * route's row can name its first history row (routes.hist) when it is
 	 * inserted, before that history row. Never an id used before, even by
@@ -224,13 +227,16 @@ struct store *store_open(const char *path, char *err, size_t n)
 		snprintf(err, n, "%s", e2);
 		goto fail;
 	}
-	if (migrate(st->db, err, n))
+	if (migrate(st->db, err, n) || !(st->keys = skeys_open(path, err, n)))
 		goto fail;
-	/* 32 MB of page cache (the default is 2 MB): the indexes' working set
-	 * while a full table or churn is written; it grows only as used. 64 MB
-	 * wrote a 4.8M-route table ~5 % faster for 35 MB more peak memory
-	 * (bench/README.md) */
-	if (exec(st->db, "PRAGMA cache_size=-32768", err, n))
+	/* 24 MB of page cache (the default is 2 MB): the working set of the
+	 * routes table under churn (a change updates its route's row at a
+	 * random place) and of a full table's appends; it grows only as used.
+	 * It was 32 MB while route_keys was in this file (the prefix index has
+	 * its own, store_keys.c); 16 MB cost churn a fifth more writer time,
+	 * and each 8 MB is nearly 2 of the 100 bytes a route of a four-peer
+	 * table may take (bench/README.md) */
+	if (exec(st->db, "PRAGMA cache_size=-24576", err, n))
 		goto fail;
 	struct stat sb;
 	if (stat(path, &sb)) {
@@ -242,13 +248,14 @@ struct store *store_open(const char *path, char *err, size_t n)
 	return st;
 fail:
 	sqlite3_close(st->db);
+	skeys_close(st->keys);
 	free(st->path);
 	free(st);
 	return NULL;
 }
 
 const char *store_path(const struct store *st) { return st->path; }
-uint64_t store_pending(const struct store *st) { return atomic_load(&st->pending); }
+uint64_t store_pending(const struct store *st) { return atomic_load(&st->pending) + skeys_pending(st->keys); }
 uint64_t store_queue_bytes(const struct store *st) { return atomic_load(&st->queue_bytes); }
 uint64_t store_history_rows(const struct store *st) { return atomic_load(&st->history_rows); }
 bool store_failing(const struct store *st) { return atomic_load(&st->failing); }
@@ -713,7 +720,6 @@ static int prepare(struct store *st)
 		" session_info=?15, stats=?16",
 		"INSERT OR REPLACE INTO attrs (id, data) VALUES (?1, ?2)",
 		"INSERT INTO routes (id, peer_id, view, prefix, path_id, attr_id, since, hist) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-		"INSERT INTO route_keys (prefix, id) VALUES (?1,?2)",
 		"UPDATE routes SET attr_id = ?2, since = ?3, hist = ?4 WHERE id = ?1",
 		"INSERT INTO history (id, route_id, time, router_time, action, reason, attr_id) VALUES (?1,?2,?3,?4,?5,?6,?7)",
 		/* a change: the row before it is the route's newest until now */
@@ -723,11 +729,10 @@ static int prepare(struct store *st)
 		" n_out_pre = n_out_pre + ?5, n_out_post = n_out_post + ?6 WHERE id = ?1",
 		"UPDATE meta SET value = value + ?1 WHERE key = 'history_rows'",
 	};
-	sqlite3_stmt **out[] = { &st->st_router, &st->st_peer, &st->st_attr, &st->st_route_new, &st->st_key_new,
-				 &st->st_route_upd, &st->st_hist, &st->st_hist_chg, &st->st_count, &st->st_meta };
+	sqlite3_stmt **out[] = { &st->st_router, &st->st_peer, &st->st_attr, &st->st_route_new, &st->st_route_upd,
+				 &st->st_hist, &st->st_hist_chg, &st->st_count, &st->st_meta };
 	char *route_n = multi_row_sql(
 		"INSERT OR FAIL INTO routes (id, peer_id, view, prefix, path_id, attr_id, since, hist) VALUES ", ROUTE_COLS);
-	char *key_n = multi_row_sql("INSERT OR FAIL INTO route_keys (prefix, id) VALUES ", KEY_COLS);
 	char *hist_n = multi_row_sql(
 		"INSERT OR FAIL INTO history (id, route_id, time, router_time, action, reason, attr_id) VALUES ", HIST_COLS);
 	/* the next history row id: above every row there is, and above every
@@ -748,11 +753,8 @@ static int prepare(struct store *st)
 	if (!rc)
 		rc = sqlite3_prepare_v3(st->db, route_n, -1, SQLITE_PREPARE_PERSISTENT, &st->st_route_new_n, NULL);
 	if (!rc)
-		rc = sqlite3_prepare_v3(st->db, key_n, -1, SQLITE_PREPARE_PERSISTENT, &st->st_key_new_n, NULL);
-	if (!rc)
 		rc = sqlite3_prepare_v3(st->db, hist_n, -1, SQLITE_PREPARE_PERSISTENT, &st->st_hist_n, NULL);
 	free(route_n);
-	free(key_n);
 	free(hist_n);
 	if (rc) {
 		PW_ERR("msg=\"store statement failed to prepare\" error=\"%s\"", sqlite3_errmsg(st->db));
@@ -812,14 +814,6 @@ static void bind_route_row(sqlite3_stmt *s, int base, const struct row_ref *row)
 	sqlite3_bind_int64(s, base + 8, row->hist);
 }
 
-static void bind_key_row(sqlite3_stmt *s, int base, const struct row_ref *row)
-{
-	size_t key_len;
-	const uint8_t *key = op_key(row->op, &key_len);
-	sqlite3_bind_blob(s, base + 1, key, (int)key_len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, base + 2, row->op->route_id);
-}
-
 static void bind_hist_row(sqlite3_stmt *s, int base, const struct row_ref *row)
 {
 	const struct store_op *op = row->op;
@@ -842,8 +836,8 @@ static int insert_rows(sqlite3_stmt *one, sqlite3_stmt *many, int cols,
 	size_t i = 0;
 	int rc = 0;
 	for (; i + ROWS_PER_STMT <= n && !rc; i += ROWS_PER_STMT) {
-		/* the next statement's ops: new keys come sorted, so their ops
-		 * are at random places in the batch */
+		/* the next statement's ops (a batch's new routes are spread
+		 * among its other ops) */
 		for (size_t j = i + ROWS_PER_STMT; j < i + 2 * ROWS_PER_STMT && j < n; j++)
 			__builtin_prefetch(v[j].op);
 		for (int j = 0; j < ROWS_PER_STMT; j++)
@@ -993,122 +987,39 @@ static int apply_op(struct store *st, const struct store_op *op, struct count_de
 	return 0;
 }
 
-static int cmp_new_route(const void *a, const void *b)
-{
-	const struct store_op *x = ((const struct row_ref *)a)->op, *y = ((const struct row_ref *)b)->op;
-	size_t xl, yl; /* as SQLite orders BLOBs: bytes, then length */
-	const uint8_t *xk = op_key(x, &xl), *yk = op_key(y, &yl);
-	int c = memcmp(xk, yk, xl < yl ? xl : yl);
-	if (!c)
-		c = (xl > yl) - (xl < yl);
-	return c ? c : (x->route_id > y->route_id) - (x->route_id < y->route_id);
-}
-
-/* New routes with IPv4 keys, in op order (so by route id), sorted as
- * cmp_new_route would: by key, then route id. The key's five varying bytes
- * (address and length; the family byte is the same) above the row's place
- * make one number; a stable radix sort on the key's bytes keeps the places
- * of equal keys (the same prefix from several peers) in order. qsort's
- * indirect comparisons took 4 % of the writer's time. */
-static void sort_v4_rows(struct row_ref *v, size_t n)
-{
-	if (n < 2 || n >= 1u << 24) {
-		qsort(v, n, sizeof *v, cmp_new_route);
-		return;
-	}
-	uint64_t *a = pw_malloc(2 * n * sizeof *a), *in = a, *out = a + n;
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *key = v[i].op->route.key.v4;
-		uint64_t k = 0;
-		for (int j = 1; j < PW_PREFIX_KEY_LEN_V4; j++)
-			k = k << 8 | key[j];
-		a[i] = k << 24 | i;
-	}
-	for (int shift = 24; shift < 64; shift += 8) {
-		size_t count[256] = { 0 };
-		for (size_t i = 0; i < n; i++)
-			count[in[i] >> shift & 0xff]++;
-		if (count[in[0] >> shift & 0xff] == n)
-			continue; /* every key has this byte */
-		size_t sum = 0;
-		for (int d = 0; d < 256; d++) {
-			size_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			out[count[in[i] >> shift & 0xff]++] = in[i];
-		uint64_t *t = in;
-		in = out;
-		out = t;
-	}
-	/* v[i] = v[place of the i-th]: in place, a cycle at a time (no second
-	 * copy of the rows: this runs while the queue may be at its high
-	 * watermark); bit 63 marks a position done */
-	const uint64_t done = UINT64_C(1) << 63;
-	for (size_t i = 0; i < n; i++)
-		in[i] &= 0xffffff;
-	for (size_t i = 0; i < n; i++) {
-		if (in[i] & done)
-			continue;
-		struct row_ref first = v[i];
-		size_t j = i;
-		for (;;) {
-			size_t k = (size_t)in[j];
-			in[j] |= done;
-			if (k == i) {
-				v[j] = first;
-				break;
-			}
-			v[j] = v[k];
-			j = k;
-		}
-	}
-	free(a);
-}
-
 /* The batch's new routes: their routes rows in op order, which is route id
  * order (a new key takes the next id), so they are appended at the end of
- * the table; then their keys into route_keys in prefix order, so that its
- * B-tree is walked once per batch instead of at random (a full table
- * arrives in the router's order, not the key's). Nothing else in a batch
- * reads these rows before they exist: an op on a key follows its insert.
- * Each routes row names its first history row: the id apply_op will give
- * that op (one per route op, in order from st->next_hist). */
+ * the table. Their keys go to the prefix index (store_keys.h) once the
+ * transaction commits. Nothing else in a batch reads these rows before
+ * they exist: an op on a key follows its insert. Each routes row names its
+ * first history row: the id apply_op will give that op (one per route op,
+ * in order from st->next_hist). */
 static int insert_new_routes(struct store *st, struct store_op *ops, size_t n)
 {
-	size_t k = 0, n4 = 0;
+	size_t k = 0, k6 = 0;
 	for (size_t i = 0; i < n; i++)
 		if (ops[i].kind == OP_ROUTE && ops[i].new_key) {
 			k++;
-			n4 += !ops[i].key_v6;
+			k6 += ops[i].key_v6;
 		}
 	if (!k)
 		return 0;
-	/* rows in op order; for the keys, IPv4 ones first (their family byte
-	 * is the lower), IPv6 ones after */
-	struct row_ref *rows = pw_malloc(2 * k * sizeof *rows), *v = rows + k, *v6 = v + n4;
-	size_t j = 0, i4 = 0, i6 = 0;
+	skey_run_reserve(&st->txn_keys, k - k6, k6);
+	struct row_ref *rows = pw_malloc(k * sizeof *rows);
+	size_t j = 0;
 	int64_t hist = st->next_hist;
 	for (size_t i = 0; i < n; i++) {
 		if (ops[i].kind != OP_ROUTE)
 			continue;
 		if (ops[i].new_key) {
-			struct row_ref r = { &ops[i], hist };
-			rows[j++] = r;
-			if (ops[i].key_v6)
-				v6[i6++] = r;
-			else
-				v[i4++] = r;
+			rows[j++] = (struct row_ref){ &ops[i], hist };
+			size_t len;
+			const uint8_t *key = op_key(&ops[i], &len);
+			skey_run_add(&st->txn_keys, ops[i].route_id, key, len);
 		}
 		hist++;
 	}
 	int rc = insert_rows(st->st_route_new, st->st_route_new_n, ROUTE_COLS, bind_route_row, rows, k);
-	if (!rc) {
-		sort_v4_rows(v, n4);
-		qsort(v6, k - n4, sizeof *v6, cmp_new_route);
-		rc = insert_rows(st->st_key_new, st->st_key_new_n, KEY_COLS, bind_key_row, v, k);
-	}
 	free(rows);
 	return rc;
 }
@@ -1175,6 +1086,7 @@ static int txn_begin(struct store *st, struct txn *t)
 {
 	t->first_hist = st->next_hist;
 	t->hist = 0;
+	st->txn_keys.n4 = st->txn_keys.n6 = 0; /* a retry adds them again */
 	return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : sqlite3_errcode(st->db);
 }
 
@@ -1235,6 +1147,7 @@ static void txn_commit(struct store *st, struct txn *t, int rc)
 	}
 	if (atomic_exchange(&st->failing, false))
 		PW_INFO("msg=\"store commits recovered\" db=%s", st->path);
+	skeys_push(st->keys, &st->txn_keys); /* their routes rows are committed */
 	uint64_t us = (uint64_t)((pw_mono_now().ns - t->t0.ns) / 1000);
 	PW_DEBUG("msg=\"batch committed\" ops=%zu batches=%d bytes=%zu history_rows=%llu ms=%.1f", t->ops,
 		 t->nparts, t->bytes, (unsigned long long)t->hist, us / 1e3);
@@ -1408,6 +1321,7 @@ void store_start(struct store *st, struct rib *rib)
 	rib_subscribe(rib, on_rib_event, st);
 	st->rib_thread = pthread_self();
 	ckpt_start(st);
+	skeys_start(st->keys);
 	pw_require(pthread_create(&st->thread, NULL, writer_main, st) == 0);
 	st->started = true;
 }
@@ -1423,6 +1337,7 @@ void store_flush(struct store *st)
 		pthread_cond_wait(&st->done, &st->lock);
 	st->flushing--;
 	pthread_mutex_unlock(&st->lock);
+	skeys_sync(st->keys);
 }
 
 void store_close(struct store *st)
@@ -1438,9 +1353,11 @@ void store_close(struct store *st)
 		pthread_join(st->thread, NULL);
 		ckpt_stop(st); /* then the writer's close, the last, checkpoints the rest */
 	}
-	sqlite3_stmt *stmts[] = { st->st_router, st->st_peer, st->st_attr, st->st_route_new, st->st_key_new,
+	skeys_close(st->keys); /* writes what the writer handed over */
+	skey_run_free(&st->txn_keys);
+	sqlite3_stmt *stmts[] = { st->st_router, st->st_peer, st->st_attr, st->st_route_new,
 				  st->st_route_upd, st->st_hist, st->st_hist_chg, st->st_count, st->st_meta,
-				  st->st_route_new_n, st->st_key_new_n, st->st_hist_n };
+				  st->st_route_new_n, st->st_hist_n };
 	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
 		sqlite3_finalize(stmts[i]);
 	for (int i = 0; i < st->n_exec_cache; i++)

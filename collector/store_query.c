@@ -2,7 +2,8 @@
  * store_query: read-only queries for the HTTP API. See store_query.h.
  *
  * Routes are ordered by the prefix key (common/prefix.h: 6 bytes for IPv4,
- * 18 for IPv6) in route_keys (prefix, route id; schema/008), so prefix
+ * 18 for IPv6) in route_keys (prefix, route id; the prefix index's file,
+ * attached: store_keys.h), so prefix
  * filters are range scans of it, each row then looked up in routes by id,
  * and pages are keyset-paginated on (prefix, route id): a page costs the
  * same on page 1 and page 10000. A route's history is a chain from routes.hist
@@ -22,6 +23,7 @@
 #include "common/text.h"
 #include "rib_event.h"
 #include "route_filter.h"
+#include "store_keys.h"
 
 sqlite3 *store_reader_open(const char *path, char *err, size_t n)
 {
@@ -43,6 +45,24 @@ sqlite3 *store_reader_open(const char *path, char *err, size_t n)
 	 * 2 GB of the file, some 15M routes at ~130 bytes each; pages past that
 	 * are read with pread() as before. */
 	sqlite3_exec(db, "PRAGMA mmap_size=2147418112", NULL, NULL, NULL);
+	/* route_keys is in the prefix index's file (store_keys.h), attached
+	 * read-only as this connection is; the queries name it unqualified */
+	char *keys = skeys_path(path);
+	sqlite3_stmt *a = NULL;
+	int rc = sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS keys", -1, &a, NULL);
+	if (a) {
+		sqlite3_bind_text(a, 1, keys, -1, SQLITE_STATIC);
+		rc = sqlite3_step(a) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+		sqlite3_finalize(a);
+	}
+	if (rc != SQLITE_OK) {
+		snprintf(err, n, "cannot open the prefix index %s read-only: %s", keys, sqlite3_errmsg(db));
+		free(keys);
+		sqlite3_close(db);
+		return NULL;
+	}
+	free(keys);
+	sqlite3_exec(db, "PRAGMA keys.mmap_size=2147418112", NULL, NULL, NULL);
 	if (rf_register(db) != SQLITE_OK) {
 		snprintf(err, n, "cannot register the route filters on %s: %s", path, sqlite3_errmsg(db));
 		sqlite3_close(db);

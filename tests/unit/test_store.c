@@ -106,6 +106,18 @@ static struct rib_peer *r1_peer_up(struct rib *rib)
 	return peer;
 }
 
+/* A second connection to the database at `path`, with its prefix index
+ * (route_keys) attached as the API's readers have it. */
+static sqlite3 *open_other(const char *path)
+{
+	sqlite3 *db = NULL;
+	char sql[300];
+	snprintf(sql, sizeof sql, "ATTACH DATABASE '%s-keys' AS keys", path);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	return db;
+}
+
 /* A store `name` started on a new RIB, and a second connection to its file
  * (whose path goes to `path`): the tests' other writer, and their reader. */
 static struct store *start_with_other(const char *name, struct rib **rib, sqlite3 **other, char *path, size_t n)
@@ -117,7 +129,7 @@ static struct store *start_with_other(const char *name, struct rib **rib, sqlite
 	struct rib_config cfg = { .resync_timeout_ms = 60000 };
 	*rib = rib_new(&cfg);
 	store_start(st, *rib);
-	CHECK(sqlite3_open(path, other) == SQLITE_OK);
+	*other = open_other(path);
 	return st;
 }
 
@@ -145,8 +157,8 @@ static void test_ordered_inserts(void)
 	CHECK(sqlite3_exec(other,
 			   "CREATE TABLE insert_order (route_id INTEGER);"
 			   "CREATE TRIGGER log_insert AFTER INSERT ON routes BEGIN INSERT INTO insert_order VALUES (new.id); END;"
-			   "CREATE TABLE key_order (prefix BLOB, route_id INTEGER);"
-			   "CREATE TRIGGER log_key AFTER INSERT ON route_keys BEGIN"
+			   "CREATE TABLE keys.key_order (prefix BLOB, route_id INTEGER);"
+			   "CREATE TRIGGER keys.log_key AFTER INSERT ON route_keys BEGIN"
 			   " INSERT INTO key_order VALUES (new.prefix, new.id); END",
 			   NULL, NULL, NULL) == SQLITE_OK);
 	/* hold the write lock so that everything below lands in one batch */
@@ -485,14 +497,14 @@ static void test_migration_006(void)
 	struct store *st = open_store("old.db");
 	if (!CHECK(st))
 		return;
-	sqlite3 *other;
-	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	sqlite3 *other = open_other(path);
 	CHECK_INT(q_int(other, "PRAGMA user_version"), >=, 6);
 	CHECK_INT(q_int(other, "SELECT length(prefix) FROM routes WHERE id = 1"), ==, 6);
 	CHECK_INT(q_int(other, "SELECT prefix = x'010a110b0019' FROM routes WHERE id = 1"), ==, 1);
 	CHECK_INT(q_int(other, "SELECT prefix = x'01c00002001c' FROM routes WHERE id = 3"), ==, 1);
 	CHECK_INT(q_int(other, "SELECT length(prefix) FROM routes WHERE id = 2"), ==, 18);
-	/* route_keys (migration 008) walks IPv4 (by address) before IPv6 */
+	/* route_keys (migration 008, then the prefix index's file) walks IPv4
+	 * (by address) before IPv6 */
 	CHECK_INT(q_int(other, "SELECT group_concat(id) = '1,3,2' FROM route_keys"), ==, 1);
 	CHECK_INT(q_int(other, "SELECT count(*) FROM sqlite_master WHERE name = 'routes_prefix'"), ==, 0);
 	sqlite3_close(other);
@@ -542,8 +554,7 @@ static void test_migration_007(void)
 	struct store *st = open_store("old7.db");
 	if (!CHECK(st))
 		return;
-	sqlite3 *other;
-	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	sqlite3 *other = open_other(path);
 	CHECK_INT(q_int(other, "PRAGMA user_version"), >=, 7);
 	CHECK_INT(q_int(other, "SELECT count(*) FROM sqlite_master WHERE name = 'history_route'"), ==, 0);
 	CHECK_INT(q_int(other, "SELECT group_concat(id || ':' || coalesce(prev, '-'), ' ') = '1:- 4:- 5:1 7:4' FROM history"),
@@ -568,13 +579,128 @@ static void test_migration_007(void)
 			       " FROM history WHERE id > 7"),
 		  ==, 1);
 	CHECK_INT(q_int(other, "SELECT group_concat(hist) = '61,62' FROM routes"), ==, 1);
-	/* migration 008: every route's key, once */
+	/* every route's key, once, in the prefix index's file (migration 009
+	 * dropped 008's table from the database) */
 	CHECK_INT(q_int(other, "SELECT count(*) FROM route_keys k JOIN routes r ON r.id = k.id AND r.prefix = k.prefix"),
 		  ==, 2);
 	CHECK_INT(q_int(other, "SELECT count(*) FROM route_keys"), ==, 2);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM main.sqlite_master WHERE name = 'route_keys'"), ==, 0);
 	sqlite3_close(other);
 	store_close(st);
 	rib_free(rib);
+}
+
+/* ---------------------------------------------------------- prefix index */
+
+/* n routes of <10 + base>.x.y.0/24 (and every 50th an IPv6 /48) from R1's peer,
+ * written through a store on `name` (its existing RIB loaded first) */
+static void add_routes(const char *name, uint32_t base, uint32_t n)
+{
+	struct store *st = open_store(name);
+	if (!CHECK(st))
+		return;
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	struct rib *rib = rib_new(&cfg);
+	char err[256] = "";
+	CHECK_INT(store_load(st, rib, err, sizeof err), ==, 0);
+	store_start(st, rib);
+	struct rib_peer *peer = r1_peer_up(rib);
+	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
+	for (uint32_t i = 0; i < n; i++) {
+		struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 24 };
+		pw_put32(q.addr, (10 + base) << 24 | ((i * 7919u) % n) << 8); /* scrambled */
+		if (i % 50 == 49) {
+			q = (struct pw_prefix){ .afi = PW_AFI_IPV6, .len = 48 };
+			pw_put32(q.addr, 0x20010db8u);
+			q.addr[4] = (uint8_t)base;
+			q.addr[5] = (uint8_t)i;
+		}
+		rib_announce(peer, BMP_VIEW_PRE, &q, 0, a, T0 + i, 0);
+	}
+	rib_attrs_unref(rib, a);
+	store_flush(st);
+	CHECK(!store_failing(st));
+	CHECK_INT(store_pending(st), ==, 0); /* the keys are committed too */
+	store_close(st);
+	rib_free(rib);
+}
+
+/* The index of `name` holds exactly one key per routes row, each that
+ * row's, and says so (through = the last route id). */
+static void check_index(const char *name, int64_t routes)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	sqlite3 *db = open_other(path);
+	CHECK_INT(q_int(db, "SELECT count(*) FROM routes"), ==, routes);
+	CHECK_INT(q_int(db, "SELECT count(*) FROM route_keys"), ==, routes);
+	CHECK_INT(q_int(db, "SELECT count(*) FROM route_keys k JOIN routes r ON r.id = k.id AND r.prefix = k.prefix"), ==,
+		  routes);
+	CHECK_INT(q_int(db, "SELECT value = (SELECT max(id) FROM routes) FROM keys_meta WHERE key = 'through'"), ==, 1);
+	sqlite3_close(db);
+}
+
+static void run_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char cmd[800];
+	snprintf(cmd, sizeof cmd, "cp %s %s && rm -f %s-wal %s-shm", from, to, to, to);
+	CHECK(system(cmd) == 0);
+}
+
+static void test_prefix_index(void)
+{
+	TEST_SECTION("the prefix index's file: written after each commit, caught up or rebuilt when it is behind, "
+		     "foreign or newer than the database");
+	char path[128], keys[160], saved[160];
+	snprintf(path, sizeof path, "%s/index.db", dir);
+	snprintf(keys, sizeof keys, "%s-keys", path);
+	add_routes("index.db", 1, 3000);
+	check_index("index.db", 3000);
+
+	/* a crash after the database's commit and before the index's: the
+	 * keys past `through` are copied at the next start */
+	run_sql(keys, "DELETE FROM route_keys WHERE id > 1000; UPDATE keys_meta SET value = 1000 WHERE key = 'through'");
+	add_routes("index.db", 2, 10);
+	check_index("index.db", 3010);
+
+	/* removed (or from before migration 009): built again */
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -f %s %s-wal %s-shm", keys, keys, keys);
+	CHECK(system(cmd) == 0);
+	add_routes("index.db", 3, 10);
+	check_index("index.db", 3020);
+
+	/* the database restored from a backup beside a newer index: its keys
+	 * of the routes lost would name the ids that new routes get next */
+	snprintf(saved, sizeof saved, "%s/index-backup", dir);
+	copy_file(path, saved);
+	add_routes("index.db", 4, 500);
+	check_index("index.db", 3520);
+	copy_file(saved, path);
+	add_routes("index.db", 5, 20); /* ids 3021.. again, other prefixes */
+	check_index("index.db", 3040);
+
+	/* another database's index beside it */
+	add_routes("second.db", 6, 700);
+	check_index("second.db", 700);
+	snprintf(saved, sizeof saved, "%s/second.db-keys", dir);
+	copy_file(keys, saved);
+	add_routes("second.db", 7, 5);
+	check_index("second.db", 705);
+
+	/* a key that is not its route's (the newest): rebuilt, not trusted */
+	run_sql(keys, "UPDATE route_keys SET prefix = x'01c0000200' || x'18'"
+		      " WHERE id = (SELECT value FROM keys_meta WHERE key = 'through')");
+	add_routes("index.db", 8, 1);
+	check_index("index.db", 3041);
 }
 
 int main(void)
@@ -591,6 +717,7 @@ int main(void)
 	test_gathered_commits();
 	test_migration_006();
 	test_migration_007();
+	test_prefix_index();
 	char cmd[200];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
