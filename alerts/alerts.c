@@ -710,8 +710,8 @@ void alerts_tick(struct alerts *a, int64_t now)
 			 * commits, but the pages go out: delivery starts from memory */
 			struct finding *f = findings_add(&a->f, RULE_STORE_FAILING, VERDICT_FIRE, NULL, NULL, NULL);
 			snprintf(f->summary, sizeof f->summary,
-				 "the database %.120s does not take commits (disk full, locked, damaged or replaced: see the log); "
-				 "%llu changes wait in memory", store_path(a->store), (unsigned long long)store_pending(a->store));
+				 "the database %.100s or its prefix index does not take commits (disk full, locked, damaged or "
+				 "replaced: see the log); %llu changes wait in memory", store_path(a->store), (unsigned long long)store_pending(a->store));
 			json_object_set_new(f->evidence, "db", json_string(store_path(a->store)));
 			json_object_set_new(f->evidence, "pending", json_integer((json_int_t)store_pending(a->store)));
 		}

@@ -255,10 +255,16 @@ fail:
 }
 
 const char *store_path(const struct store *st) { return st->path; }
-uint64_t store_pending(const struct store *st) { return atomic_load(&st->pending) + skeys_pending(st->keys); }
+/* the writer's ops first: it hands a transaction's keys over before it
+ * takes the transaction's ops off `pending`, so the sum never misses them */
+uint64_t store_pending(const struct store *st)
+{
+	uint64_t ops = atomic_load(&st->pending);
+	return ops + skeys_pending(st->keys);
+}
 uint64_t store_queue_bytes(const struct store *st) { return atomic_load(&st->queue_bytes); }
 uint64_t store_history_rows(const struct store *st) { return atomic_load(&st->history_rows); }
-bool store_failing(const struct store *st) { return atomic_load(&st->failing); }
+bool store_failing(const struct store *st) { return atomic_load(&st->failing) || skeys_failing(st->keys); }
 void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *total_us, uint64_t *last_us)
 {
 	*batches = atomic_load(&st->batches);

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/check.h"
 #include "common/log.h"
@@ -35,9 +37,9 @@ struct store_keys {
 	pthread_cond_t wake, done;
 	struct run_node *head, *tail; /* guarded by lock */
 	bool stop;                    /* guarded by lock */
-	uint64_t pushed, committed;   /* guarded by lock: keys */
+	uint64_t pushed, written;     /* guarded by lock: keys handed over, and written (or given up at stop) */
 	_Atomic uint64_t pending;
-	bool failing; /* keys thread only */
+	_Atomic bool failing;         /* its commits fail: skeys_push no longer waits */
 };
 
 void skey_run_reserve(struct skey_run *r, size_t more4, size_t more6)
@@ -188,8 +190,9 @@ static int write_run(struct store_keys *k, const struct skey_run *r, uint32_t th
 }
 
 /* Writes the runs handed over (in id order) as one sorted run, retrying a
- * failed transaction until it commits: nothing handed over is dropped.
- * Returns the number of keys. */
+ * failed transaction until it commits. Only when the store closes while
+ * they fail are they given up: `through` stays below them, so the next
+ * start copies them from the database. Returns the number of keys. */
 static size_t write_runs(struct store_keys *k, struct run_node *list)
 {
 	/* the first run, with the others' keys appended */
@@ -221,20 +224,33 @@ static size_t write_runs(struct store_keys *k, struct run_node *list)
 	}
 	free(list); /* its run is `all` */
 	sort_v4(all.v4, all.n4);
-	qsort(all.v6, all.n6, sizeof *all.v6, cmp_v6);
+	if (all.n6)
+		qsort(all.v6, all.n6, sizeof *all.v6, cmp_v6);
 	pw_mono_t t0 = pw_mono_now();
 	int rc;
 	while ((rc = write_run(k, &all, through))) {
-		if (!k->failing)
-			PW_ERR("msg=\"prefix index commit failed; retrying\" db=%s error=\"%s\" keys=%zu", k->path,
+		if (!atomic_load(&k->failing)) {
+			PW_ERR("msg=\"prefix index commit failed; retrying\" index=%s error=\"%s\" keys=%zu", k->path,
 			       sqlite3_errstr(rc), all.n4 + all.n6);
-		k->failing = true;
+			pthread_mutex_lock(&k->lock);
+			atomic_store(&k->failing, true);
+			pthread_cond_broadcast(&k->done); /* a waiting skeys_push goes on */
+			pthread_mutex_unlock(&k->lock);
+		}
+		pthread_mutex_lock(&k->lock);
+		bool stop = k->stop;
+		pthread_mutex_unlock(&k->lock);
+		if (stop) {
+			PW_WARN("msg=\"prefix index left behind at stop; the next start copies its keys from the database\""
+				" index=%s keys=%zu",
+				k->path, all.n4 + all.n6);
+			break;
+		}
 		struct timespec ts = { 1, 0 };
 		nanosleep(&ts, NULL);
 	}
-	if (k->failing)
-		PW_INFO("msg=\"prefix index commits recovered\" db=%s", k->path);
-	k->failing = false;
+	if (!rc && atomic_exchange(&k->failing, false))
+		PW_INFO("msg=\"prefix index commits recovered\" index=%s", k->path);
 	PW_DEBUG("msg=\"keys committed\" keys=%zu through=%u ms=%.1f", all.n4 + all.n6, through,
 		 (pw_mono_now().ns - t0.ns) / 1e6);
 	size_t n = all.n4 + all.n6;
@@ -256,7 +272,7 @@ static void *keys_main(void *arg)
 		pthread_mutex_unlock(&k->lock);
 		size_t n = write_runs(k, list);
 		pthread_mutex_lock(&k->lock);
-		k->committed += n;
+		k->written += n;
 		atomic_fetch_sub(&k->pending, n);
 		pthread_cond_broadcast(&k->done);
 	}
@@ -274,7 +290,7 @@ void skeys_push(struct store_keys *k, struct skey_run *r)
 	x->next = NULL;
 	*r = (struct skey_run){ .n4 = 0 };
 	pthread_mutex_lock(&k->lock);
-	while (atomic_load(&k->pending) >= SKEYS_MAX_PENDING)
+	while (atomic_load(&k->pending) >= SKEYS_MAX_PENDING && !atomic_load(&k->failing))
 		pthread_cond_wait(&k->done, &k->lock);
 	if (k->tail)
 		k->tail->next = x;
@@ -288,12 +304,13 @@ void skeys_push(struct store_keys *k, struct skey_run *r)
 }
 
 uint64_t skeys_pending(const struct store_keys *k) { return atomic_load(&k->pending); }
+bool skeys_failing(const struct store_keys *k) { return atomic_load(&k->failing); }
 
 void skeys_sync(struct store_keys *k)
 {
 	pthread_mutex_lock(&k->lock);
 	uint64_t target = k->pushed;
-	while (k->started && k->committed < target)
+	while (k->started && k->written < target)
 		pthread_cond_wait(&k->done, &k->lock);
 	pthread_mutex_unlock(&k->lock);
 }
@@ -313,26 +330,35 @@ static int64_t q_int(sqlite3 *db, const char *sql, int64_t arg, int64_t none)
 	return v;
 }
 
-/* With the database attached as "db": empties the index if it is not this
- * database's, then copies the keys of the routes past `through`. */
+/* With the database attached as "db": empties the index unless it was
+ * written for the database as it is, then copies the keys of the routes
+ * past `through`, and marks both files with a new epoch. An SQLite code. */
 static int catch_up(struct store_keys *k, char *err, size_t n)
 {
-	int64_t db_id = q_int(k->db, "SELECT value FROM db.meta WHERE key = 'db_id'", 0, -1);
 	int64_t max_id = q_int(k->db, "SELECT coalesce(max(id), 0) FROM db.routes", 0, -1);
-	int64_t mine = q_int(k->db, "SELECT value FROM keys_meta WHERE key = 'db_id'", 0, -1);
-	int64_t through = q_int(k->db, "SELECT value FROM keys_meta WHERE key = 'through'", 0, 0);
-	if (db_id < 0 || max_id < 0) {
+	int64_t version = q_int(k->db, "PRAGMA db.user_version", 0, -1);
+	if (max_id < 0 || version < 0) {
 		snprintf(err, n, "cannot read the routes of the database: %s", sqlite3_errmsg(k->db));
-		return -1;
+		return SQLITE_ERROR;
 	}
-	/* the newest key it claims must be that route's: a file of another
-	 * database, or of a later state of this one, fails one of these */
+	/* Each start marks the database and its index with the same new
+	 * epoch: a database restored from a backup (or copied from another)
+	 * has another one than the index beside it. A migration may rewrite
+	 * the keys. And the newest key must be its route's. */
+	int64_t db_epoch = q_int(k->db, "SELECT value FROM db.meta WHERE key = 'keys_epoch'", 0, -1);
+	int64_t epoch = q_int(k->db, "SELECT value FROM keys_meta WHERE key = 'epoch'", 0, -1);
+	int64_t written = q_int(k->db, "SELECT value FROM keys_meta WHERE key = 'schema'", 0, -1);
+	int64_t through = q_int(k->db, "SELECT value FROM keys_meta WHERE key = 'through'", 0, 0);
 	bool any = q_int(k->db, "SELECT EXISTS (SELECT 1 FROM route_keys)", 0, 0);
 	const char *why = NULL;
-	if (mine != db_id && (mine >= 0 || any))
-		why = "it belongs to another database";
+	if (!any && !through)
+		; /* empty: nothing to trust or distrust */
+	else if (epoch != db_epoch)
+		why = "it was written for another database, or another state of this one (a backup restored?)";
+	else if (written != version)
+		why = "the database was migrated since";
 	else if (through > max_id)
-		why = "it is newer than the database (a backup restored?)";
+		why = "it is newer than the database";
 	else if (through ? !q_int(k->db,
 				  "SELECT EXISTS (SELECT 1 FROM route_keys WHERE id = ?1"
 				  " AND prefix = (SELECT prefix FROM db.routes WHERE id = ?1))",
@@ -340,6 +366,8 @@ static int catch_up(struct store_keys *k, char *err, size_t n)
 			 : any)
 		why = "its newest key is not the database's";
 	pw_mono_t t0 = pw_mono_now();
+	/* this transaction takes both files' write locks (the database is
+	 * attached); nothing else writes them before the store starts */
 	int rc = exec(k->db, "BEGIN IMMEDIATE");
 	if (!rc && why) {
 		PW_WARN("msg=\"prefix index rebuilt from the database\" index=%s reason=\"%s\"", k->path, why);
@@ -347,36 +375,91 @@ static int catch_up(struct store_keys *k, char *err, size_t n)
 		through = 0;
 	}
 	sqlite3_stmt *s = NULL;
-	if (!rc && through < max_id)
-		rc = sqlite3_prepare_v2(k->db,
-					"INSERT INTO route_keys (prefix, id) SELECT prefix, id FROM db.routes"
-					" WHERE id > ?1 AND id <= ?2 ORDER BY prefix, id",
-					-1, &s, NULL);
-	if (s) {
+	if (!rc && through < max_id &&
+	    !(rc = sqlite3_prepare_v2(k->db,
+				      "INSERT INTO route_keys (prefix, id) SELECT prefix, id FROM db.routes"
+				      " WHERE id > ?1 AND id <= ?2 ORDER BY prefix, id",
+				      -1, &s, NULL))) {
 		sqlite3_bind_int64(s, 1, through);
 		sqlite3_bind_int64(s, 2, max_id);
 		rc = step(s);
 		sqlite3_finalize(s);
 	}
-	if (!rc && sqlite3_prepare_v2(k->db, "INSERT OR REPLACE INTO keys_meta (key, value) VALUES ('db_id', ?1), ('through', ?2)",
-				      -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, db_id);
-		sqlite3_bind_int64(s, 2, max_id);
+	int64_t next = q_int(k->db, "SELECT random() & 0x7fffffffffffffff", 0, 0);
+	if (!rc && !(rc = sqlite3_prepare_v2(k->db,
+					     "INSERT OR REPLACE INTO keys_meta (key, value) VALUES ('epoch', ?1),"
+					     " ('schema', ?2), ('through', ?3)",
+					     -1, &s, NULL))) {
+		sqlite3_bind_int64(s, 1, next);
+		sqlite3_bind_int64(s, 2, version);
+		sqlite3_bind_int64(s, 3, max_id);
 		rc = step(s);
 		sqlite3_finalize(s);
-	} else if (!rc)
-		rc = sqlite3_errcode(k->db);
+	}
+	/* two files, two commits: a crash between them leaves two epochs, and
+	 * the next start rebuilds */
+	if (!rc && !(rc = sqlite3_prepare_v2(k->db, "INSERT OR REPLACE INTO db.meta (key, value) VALUES ('keys_epoch', ?1)",
+					     -1, &s, NULL))) {
+		sqlite3_bind_int64(s, 1, next);
+		rc = step(s);
+		sqlite3_finalize(s);
+	}
 	if (!rc)
 		rc = exec(k->db, "COMMIT");
 	if (rc) {
 		snprintf(err, n, "cannot bring the prefix index %s up to date: %s", k->path, sqlite3_errmsg(k->db));
 		exec(k->db, "ROLLBACK");
-		return -1;
+		return rc;
 	}
 	if (max_id > through)
 		PW_INFO("msg=\"prefix index brought up to date\" index=%s keys=%lld ms=%.0f", k->path,
 			(long long)(max_id - through), (pw_mono_now().ns - t0.ns) / 1e6);
 	return 0;
+}
+
+/* Opens the index file, creating it if needed, and brings it up to date.
+ * An SQLite code, with a message in err. */
+static int open_index(struct store_keys *k, const char *db_path, char *err, size_t n)
+{
+	int rc = sqlite3_open_v2(k->path, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc) {
+		snprintf(err, n, "cannot open the prefix index %s: %s", k->path, k->db ? sqlite3_errmsg(k->db) : "out of memory");
+		return rc;
+	}
+	/* nothing else writes the file: a lock held longer is a fault,
+	 * reported (skeys_failing) and retried each second */
+	sqlite3_busy_timeout(k->db, 1000);
+	/* the same pages, WAL and durability as the database (store.c).
+	 * SQLite's default 2 MB of page cache: a transaction's keys are
+	 * sorted, so each leaf is visited once, and a four-peer table's keys
+	 * went in as fast as with 8 or 32 MB (7.5 s; 30 MB more would be 6 of
+	 * the 100 bytes a route may take) */
+	if ((rc = exec(k->db, "PRAGMA page_size=16384")) || (rc = exec(k->db, "PRAGMA journal_mode=WAL")) ||
+	    (rc = exec(k->db, "PRAGMA synchronous=NORMAL")) || (rc = exec(k->db, "PRAGMA cache_size=-2048")) ||
+	    (rc = exec(k->db, "PRAGMA journal_size_limit=67108864")) || /* a table's commits leave ~100 MB */
+	    (rc = exec(k->db, "CREATE TABLE IF NOT EXISTS route_keys (prefix BLOB NOT NULL, id INTEGER NOT NULL,"
+			      " PRIMARY KEY (prefix, id)) WITHOUT ROWID")) ||
+	    (rc = exec(k->db, "CREATE TABLE IF NOT EXISTS keys_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)"))) {
+		snprintf(err, n, "cannot open the prefix index %s: %s", k->path, sqlite3_errmsg(k->db));
+		return rc;
+	}
+	sqlite3_stmt *a = NULL;
+	if (!(rc = sqlite3_prepare_v2(k->db, "ATTACH DATABASE ?1 AS db", -1, &a, NULL))) {
+		sqlite3_bind_text(a, 1, db_path, -1, SQLITE_STATIC);
+		rc = step(a);
+		sqlite3_finalize(a);
+	}
+	if (rc) {
+		snprintf(err, n, "cannot attach %s to the prefix index: %s", db_path, sqlite3_errmsg(k->db));
+		return rc;
+	}
+	rc = catch_up(k, err, n);
+	/* attached, the database would be locked by each of the keys thread's
+	 * transactions too */
+	int rc2 = exec(k->db, "DETACH DATABASE db");
+	if (!rc && rc2)
+		snprintf(err, n, "cannot detach %s from the prefix index: %s", db_path, sqlite3_errmsg(k->db));
+	return rc ? rc : rc2;
 }
 
 struct store_keys *skeys_open(const char *db_path, char *err, size_t n)
@@ -386,39 +469,21 @@ struct store_keys *skeys_open(const char *db_path, char *err, size_t n)
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_cond_init(&k->wake, NULL);
 	pthread_cond_init(&k->done, NULL);
-	if (sqlite3_open_v2(k->path, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, n, "cannot open the prefix index %s: %s", k->path, k->db ? sqlite3_errmsg(k->db) : "out of memory");
-		goto fail;
+	int rc = open_index(k, db_path, err, n);
+	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT) {
+		/* derived data: a damaged file is built again */
+		PW_WARN("msg=\"prefix index unreadable; removed and rebuilt from the database\" index=%s error=\"%s\"", k->path,
+			err);
+		sqlite3_close(k->db);
+		k->db = NULL;
+		static const char *const sfx[] = { "", "-wal", "-shm" };
+		for (int i = 0; i < 3; i++) {
+			char f[PATH_MAX];
+			snprintf(f, sizeof f, "%s%s", k->path, sfx[i]);
+			unlink(f);
+		}
+		rc = open_index(k, db_path, err, n);
 	}
-	sqlite3_busy_timeout(k->db, 5000);
-	/* the same pages, WAL and durability as the database (store.c).
-	 * SQLite's default 2 MB of page cache: a transaction's keys are
-	 * sorted, so each leaf is visited once, and a four-peer table's keys
-	 * went in as fast as with 8 or 32 MB (7.5 s; 30 MB more would be 6 of
-	 * the 100 bytes a route may take) */
-	if (exec(k->db, "PRAGMA page_size=16384") || exec(k->db, "PRAGMA journal_mode=WAL") ||
-	    exec(k->db, "PRAGMA synchronous=NORMAL") || exec(k->db, "PRAGMA cache_size=-2048") ||
-	    exec(k->db, "PRAGMA journal_size_limit=67108864") || /* a table's commits leave ~100 MB */
-	    exec(k->db, "CREATE TABLE IF NOT EXISTS route_keys (prefix BLOB NOT NULL, id INTEGER NOT NULL,"
-			" PRIMARY KEY (prefix, id)) WITHOUT ROWID") ||
-	    exec(k->db, "CREATE TABLE IF NOT EXISTS keys_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")) {
-		snprintf(err, n, "cannot open the prefix index %s: %s", k->path, sqlite3_errmsg(k->db));
-		goto fail;
-	}
-	sqlite3_stmt *a = NULL;
-	int rc = sqlite3_prepare_v2(k->db, "ATTACH DATABASE ?1 AS db", -1, &a, NULL);
-	if (a) {
-		sqlite3_bind_text(a, 1, db_path, -1, SQLITE_STATIC);
-		rc = step(a);
-		sqlite3_finalize(a);
-	}
-	if (rc) {
-		snprintf(err, n, "cannot attach %s to the prefix index: %s", db_path, sqlite3_errmsg(k->db));
-		goto fail;
-	}
-	rc = catch_up(k, err, n);
-	exec(k->db, "DETACH DATABASE db");
 	if (rc)
 		goto fail;
 	struct pw_buf many = { 0 };

@@ -29,6 +29,7 @@
 #define PW_STORE_KEYS_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,11 +66,15 @@ char *skeys_path(const char *db_path);
 struct store_keys *skeys_open(const char *db_path, char *err, size_t n);
 void skeys_start(struct store_keys *k);
 /* Hands over a committed transaction's keys (r is left empty); blocks
- * while more than SKEYS_MAX_PENDING keys wait for the keys thread. */
+ * while more than SKEYS_MAX_PENDING keys wait for the keys thread, unless
+ * its commits fail (then they wait in memory, at most ~10-22 bytes per new
+ * route, and the store says it is failing). */
 enum { SKEYS_MAX_PENDING = 500000 };
 void skeys_push(struct store_keys *k, struct skey_run *r);
 /* Keys handed over and not yet committed. */
 uint64_t skeys_pending(const struct store_keys *k);
+/* The index's commits fail (disk full, damaged file); retried each second. */
+bool skeys_failing(const struct store_keys *k);
 /* Blocks until every key handed over so far is committed. */
 void skeys_sync(struct store_keys *k);
 /* Commits what was handed over, stops the thread and closes. */

@@ -144,7 +144,7 @@ enum MHD_Result web_metrics(struct MHD_Connection *c, const struct web_ctx *ctx)
 	              "# TYPE pathwatch_store_batch_seconds_total counter\npathwatch_store_batch_seconds_total %.6f\n"
 	              "# HELP pathwatch_store_last_batch_seconds Commit time of the last batch.\n"
 	              "# TYPE pathwatch_store_last_batch_seconds gauge\npathwatch_store_last_batch_seconds %.6f\n"
-	              "# HELP pathwatch_store_failing 1 while commits fail (disk full, locked).\n# TYPE pathwatch_store_failing gauge\n"
+	              "# HELP pathwatch_store_failing 1 while commits to the database or its prefix index fail (disk full, locked).\n# TYPE pathwatch_store_failing gauge\n"
 	              "pathwatch_store_failing %d\n"
 	              "# HELP pathwatch_filter_index_bytes Memory of the index of the RIB browser's as_path and community filters"
 	              " (0 until the first filtered page).\n# TYPE pathwatch_filter_index_bytes gauge\npathwatch_filter_index_bytes %zu\n",

@@ -143,6 +143,19 @@ static int64_t q_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
+/* The index of the database at `path` holds exactly one key per routes
+ * row, each that row's, and says so (through = the last route id). */
+static void check_index(const char *path, int64_t routes)
+{
+	sqlite3 *db = open_other(path);
+	CHECK_INT(q_int(db, "SELECT count(*) FROM routes"), ==, routes);
+	CHECK_INT(q_int(db, "SELECT count(*) FROM route_keys"), ==, routes);
+	CHECK_INT(q_int(db, "SELECT count(*) FROM route_keys k JOIN routes r ON r.id = k.id AND r.prefix = k.prefix"), ==,
+		  routes);
+	CHECK_INT(q_int(db, "SELECT value = (SELECT max(id) FROM routes) FROM keys_meta WHERE key = 'through'"), ==, 1);
+	sqlite3_close(db);
+}
+
 static void test_ordered_inserts(void)
 {
 	TEST_SECTION("new route keys inserted in key order; changes in the same batch still apply");
@@ -407,6 +420,9 @@ static void test_grouped_commits(void)
 	CHECK_INT(q_int(other, "SELECT max(id) - min(id) + 1 FROM history"), ==, N); /* the retry reused the ids */
 	CHECK_INT(store_history_rows(st), ==, N);
 	CHECK_INT(q_int(other, "SELECT n_pre FROM peers"), ==, N);
+	/* every key once, its route's: the replayed transaction's keys were
+	 * handed over once, after its commit */
+	check_index(path, N);
 	/* the WAL is copied into the database file while the collector runs,
 	 * by the checkpointer (the writer copies only past 4000 WAL pages) */
 	struct stat sb = { .st_size = 0 };
@@ -592,9 +608,11 @@ static void test_migration_007(void)
 
 /* ---------------------------------------------------------- prefix index */
 
-/* n routes of <10 + base>.x.y.0/24 (and every 50th an IPv6 /48) from R1's peer,
- * written through a store on `name` (its existing RIB loaded first) */
-static void add_routes(const char *name, uint32_t base, uint32_t n)
+/* Routes announced from R1's peer through a store on `name` (its existing
+ * RIB loaded first): n of <10 + base>.x.y.0/24 in a scrambled order (every
+ * 50th an IPv6 /48), or the prefixes of `list`. Once store_flush returns,
+ * the index holds every key (total routes). */
+static void add_routes(const char *name, uint32_t base, uint32_t n, const char *const *list, int64_t total)
 {
 	struct store *st = open_store(name);
 	if (!CHECK(st))
@@ -608,8 +626,10 @@ static void add_routes(const char *name, uint32_t base, uint32_t n)
 	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
 	for (uint32_t i = 0; i < n; i++) {
 		struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 24 };
-		pw_put32(q.addr, (10 + base) << 24 | ((i * 7919u) % n) << 8); /* scrambled */
-		if (i % 50 == 49) {
+		pw_put32(q.addr, (10 + base) << 24 | ((i * 7919u) % n) << 8);
+		if (list) {
+			q = pfx(list[i]);
+		} else if (i % 50 == 49) {
 			q = (struct pw_prefix){ .afi = PW_AFI_IPV6, .len = 48 };
 			pw_put32(q.addr, 0x20010db8u);
 			q.addr[4] = (uint8_t)base;
@@ -620,24 +640,12 @@ static void add_routes(const char *name, uint32_t base, uint32_t n)
 	rib_attrs_unref(rib, a);
 	store_flush(st);
 	CHECK(!store_failing(st));
-	CHECK_INT(store_pending(st), ==, 0); /* the keys are committed too */
-	store_close(st);
-	rib_free(rib);
-}
-
-/* The index of `name` holds exactly one key per routes row, each that
- * row's, and says so (through = the last route id). */
-static void check_index(const char *name, int64_t routes)
-{
+	CHECK_INT(store_pending(st), ==, 0);
 	char path[128];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	sqlite3 *db = open_other(path);
-	CHECK_INT(q_int(db, "SELECT count(*) FROM routes"), ==, routes);
-	CHECK_INT(q_int(db, "SELECT count(*) FROM route_keys"), ==, routes);
-	CHECK_INT(q_int(db, "SELECT count(*) FROM route_keys k JOIN routes r ON r.id = k.id AND r.prefix = k.prefix"), ==,
-		  routes);
-	CHECK_INT(q_int(db, "SELECT value = (SELECT max(id) FROM routes) FROM keys_meta WHERE key = 'through'"), ==, 1);
-	sqlite3_close(db);
+	check_index(path, total);
+	store_close(st);
+	rib_free(rib);
 }
 
 static void run_sql(const char *path, const char *sql)
@@ -648,6 +656,7 @@ static void run_sql(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* `to` becomes a copy of the closed database `from` (no WAL left). */
 static void copy_file(const char *from, const char *to)
 {
 	char cmd[800];
@@ -658,50 +667,122 @@ static void copy_file(const char *from, const char *to)
 static void test_prefix_index(void)
 {
 	TEST_SECTION("the prefix index's file: written after each commit, caught up or rebuilt when it is behind, "
-		     "foreign or newer than the database");
-	char path[128], keys[160], saved[160];
+		     "damaged, or not the database's");
+	char path[128], keys[160], saved[160], saved2[160], cmd[600];
 	snprintf(path, sizeof path, "%s/index.db", dir);
 	snprintf(keys, sizeof keys, "%s-keys", path);
-	add_routes("index.db", 1, 3000);
-	check_index("index.db", 3000);
+	add_routes("index.db", 1, 3000, NULL, 3000);
 
 	/* a crash after the database's commit and before the index's: the
 	 * keys past `through` are copied at the next start */
 	run_sql(keys, "DELETE FROM route_keys WHERE id > 1000; UPDATE keys_meta SET value = 1000 WHERE key = 'through'");
-	add_routes("index.db", 2, 10);
-	check_index("index.db", 3010);
+	add_routes("index.db", 2, 10, NULL, 3010);
 
 	/* removed (or from before migration 009): built again */
-	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -f %s %s-wal %s-shm", keys, keys, keys);
 	CHECK(system(cmd) == 0);
-	add_routes("index.db", 3, 10);
-	check_index("index.db", 3020);
+	add_routes("index.db", 3, 10, NULL, 3020);
+
+	/* not a database: removed and built again */
+	snprintf(cmd, sizeof cmd, "head -c 40000 /dev/urandom > %s", keys);
+	CHECK(system(cmd) == 0);
+	add_routes("index.db", 4, 10, NULL, 3030);
 
 	/* the database restored from a backup beside a newer index: its keys
 	 * of the routes lost would name the ids that new routes get next */
 	snprintf(saved, sizeof saved, "%s/index-backup", dir);
 	copy_file(path, saved);
-	add_routes("index.db", 4, 500);
-	check_index("index.db", 3520);
+	add_routes("index.db", 5, 500, NULL, 3530);
 	copy_file(saved, path);
-	add_routes("index.db", 5, 20); /* ids 3021.. again, other prefixes */
-	check_index("index.db", 3040);
+	add_routes("index.db", 6, 20, NULL, 3050); /* ids 3031.. again, other prefixes */
 
-	/* another database's index beside it */
-	add_routes("second.db", 6, 700);
-	check_index("second.db", 700);
+	/* a backup from another branch of its history, restored beside an
+	 * index that agrees with it on the newest route: the epoch tells */
+	static const char *const branch1[] = { "192.0.2.0/25", "198.51.100.0/24", "203.0.113.0/24" };
+	static const char *const branch2[] = { "192.0.2.128/25", "2001:db8:77::/48", "203.0.113.0/24" };
+	copy_file(path, saved);
+	add_routes("index.db", 0, 3, branch1, 3053);
+	snprintf(saved2, sizeof saved2, "%s/index-backup2", dir);
+	copy_file(path, saved2);
+	copy_file(saved, path);
+	add_routes("index.db", 0, 3, branch2, 3053);
+	copy_file(saved2, path); /* ids 3051-3053: branch 1's; the index has branch 2's */
+	add_routes("index.db", 7, 1, NULL, 3054);
+
+	/* another database's index beside it, its newest key one the
+	 * database has too */
+	add_routes("second.db", 8, 4000, NULL, 4000);
 	snprintf(saved, sizeof saved, "%s/second.db-keys", dir);
 	copy_file(keys, saved);
-	add_routes("second.db", 7, 5);
-	check_index("second.db", 705);
+	add_routes("second.db", 9, 5, NULL, 4005);
 
 	/* a key that is not its route's (the newest): rebuilt, not trusted */
 	run_sql(keys, "UPDATE route_keys SET prefix = x'01c0000200' || x'18'"
 		      " WHERE id = (SELECT value FROM keys_meta WHERE key = 'through')");
-	add_routes("index.db", 8, 1);
-	check_index("index.db", 3041);
+	add_routes("index.db", 10, 1, NULL, 3055);
 }
+
+/* Announces n routes of <10 + base>.x.0.0/16 and hands them to the writer
+ * (the test's thread is the rib's). */
+static void announce_n(struct rib *rib, struct rib_peer *peer, uint32_t base, uint32_t n)
+{
+	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
+	for (uint32_t i = 0; i < n; i++) {
+		struct pw_prefix q = { .afi = PW_AFI_IPV4, .len = 16 };
+		pw_put32(q.addr, (10 + base) << 24 | i << 16);
+		rib_announce(peer, BMP_VIEW_PRE, &q, 0, a, T0 + i, 0);
+	}
+	rib_attrs_unref(rib, a);
+}
+
+static void wait_failing(struct store *st)
+{
+	for (int i = 0; i < 1000 && !store_failing(st); i++)
+		usleep(10000);
+}
+
+static void test_prefix_index_failing(void)
+{
+	TEST_SECTION("the prefix index's commits fail: the store says so and keeps the keys; it still stops");
+	char path[128], keys[160];
+	struct rib *rib;
+	sqlite3 *other, *lock;
+	struct store *st = start_with_other("failing.db", &rib, &other, path, sizeof path);
+	if (!st)
+		return;
+	snprintf(keys, sizeof keys, "%s-keys", path);
+	CHECK(sqlite3_open(keys, &lock) == SQLITE_OK);
+	CHECK(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK); /* the index's writer waits */
+	struct rib_peer *peer = r1_peer_up(rib);
+	announce_n(rib, peer, 1, 100);
+	store_publish(st);
+	wait_failing(st);
+	CHECK(store_failing(st));
+	CHECK_INT(q_int(other, "SELECT count(*) FROM routes"), ==, 100); /* the database takes them */
+	CHECK_INT(store_pending(st), ==, 100);                          /* their keys wait */
+	CHECK_INT(q_int(other, "SELECT count(*) FROM route_keys"), ==, 0);
+	sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
+	store_flush(st);
+	CHECK(!store_failing(st));
+	check_index(path, 100);
+
+	/* stopped while failing: the keys are given up, and the next start
+	 * copies them from the database */
+	CHECK(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+	announce_n(rib, peer, 2, 50);
+	store_publish(st);
+	wait_failing(st);
+	CHECK(store_failing(st));
+	store_close(st);
+	rib_free(rib);
+	sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(lock);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM routes"), ==, 150);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM route_keys"), ==, 100);
+	sqlite3_close(other);
+	add_routes("failing.db", 3, 1, NULL, 151);
+}
+
 
 int main(void)
 {
@@ -718,6 +799,7 @@ int main(void)
 	test_migration_006();
 	test_migration_007();
 	test_prefix_index();
+	test_prefix_index_failing();
 	char cmd[200];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
