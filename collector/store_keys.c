@@ -8,9 +8,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +40,7 @@ struct store_keys {
 	uint64_t pushed, written;     /* guarded by lock: keys handed over, and written (or given up at stop) */
 	_Atomic uint64_t pending;
 	_Atomic bool failing;         /* its commits fail: skeys_push no longer waits */
+	bool gave_up;                 /* keys thread only: stopped while failing, see write_runs */
 };
 
 void skey_run_reserve(struct skey_run *r, size_t more4, size_t more6)
@@ -191,8 +192,9 @@ static int write_run(struct store_keys *k, const struct skey_run *r, uint32_t th
 
 /* Writes the runs handed over (in id order) as one sorted run, retrying a
  * failed transaction until it commits. Only when the store closes while
- * they fail are they given up: `through` stays below them, so the next
- * start copies them from the database. Returns the number of keys. */
+ * they fail are they given up, and every later run with them, so that
+ * `through` stays below them and the next start copies them from the
+ * database. Returns the number of keys. */
 static size_t write_runs(struct store_keys *k, struct run_node *list)
 {
 	/* the first run, with the others' keys appended */
@@ -227,8 +229,8 @@ static size_t write_runs(struct store_keys *k, struct run_node *list)
 	if (all.n6)
 		qsort(all.v6, all.n6, sizeof *all.v6, cmp_v6);
 	pw_mono_t t0 = pw_mono_now();
-	int rc;
-	while ((rc = write_run(k, &all, through))) {
+	int rc = 0;
+	while (!k->gave_up && (rc = write_run(k, &all, through))) {
 		if (!atomic_load(&k->failing)) {
 			PW_ERR("msg=\"prefix index commit failed; retrying\" index=%s error=\"%s\" keys=%zu", k->path,
 			       sqlite3_errstr(rc), all.n4 + all.n6);
@@ -244,15 +246,18 @@ static size_t write_runs(struct store_keys *k, struct run_node *list)
 			PW_WARN("msg=\"prefix index left behind at stop; the next start copies its keys from the database\""
 				" index=%s keys=%zu",
 				k->path, all.n4 + all.n6);
-			break;
+			k->gave_up = true;
+			continue;
 		}
 		struct timespec ts = { 1, 0 };
 		nanosleep(&ts, NULL);
 	}
-	if (!rc && atomic_exchange(&k->failing, false))
-		PW_INFO("msg=\"prefix index commits recovered\" index=%s", k->path);
-	PW_DEBUG("msg=\"keys committed\" keys=%zu through=%u ms=%.1f", all.n4 + all.n6, through,
-		 (pw_mono_now().ns - t0.ns) / 1e6);
+	if (!k->gave_up) {
+		if (atomic_exchange(&k->failing, false))
+			PW_INFO("msg=\"prefix index commits recovered\" index=%s", k->path);
+		PW_DEBUG("msg=\"keys committed\" keys=%zu through=%u ms=%.1f", all.n4 + all.n6, through,
+			 (pw_mono_now().ns - t0.ns) / 1e6);
+	}
 	size_t n = all.n4 + all.n6;
 	skey_run_free(&all);
 	return n;

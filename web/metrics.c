@@ -134,7 +134,7 @@ enum MHD_Result web_metrics(struct MHD_Connection *c, const struct web_ctx *ctx)
 	              "pathwatch_rib_routes %llu\n"
 	              "# HELP pathwatch_history_rows_total History rows committed.\n# TYPE pathwatch_history_rows_total counter\n"
 	              "pathwatch_history_rows_total %llu\n"
-	              "# HELP pathwatch_store_queue_depth Changes queued for the store writer, not yet committed.\n"
+	              "# HELP pathwatch_store_queue_depth Changes not yet committed: queued for the store writer, or new routes' keys for the prefix index.\n"
 	              "# TYPE pathwatch_store_queue_depth gauge\npathwatch_store_queue_depth %llu\n"
 	              "# HELP pathwatch_store_queue_bytes Memory of the queued changes; the feeds pause above %d.\n"
 	              "# TYPE pathwatch_store_queue_bytes gauge\npathwatch_store_queue_bytes %llu\n"
