@@ -4,6 +4,8 @@
  *   rib events --(loop thread: encode an op into the queue)--> writer thread
  *   --(a transaction per batch, or per few batches of a backlog)--> SQLite
  *   (WAL) <-- read-only connections of the HTTP threads (store_query.h)
+ *   writer --(a committed transaction's new route keys)--> the prefix index
+ *   (store_keys.h: its own thread and file, attached by the readers)
  *
  * The writer thread owns the only write connection. A batch is whatever
  * queued while the previous one committed (bounded by STORE_MAX_BATCH ops);
