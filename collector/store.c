@@ -265,6 +265,7 @@ uint64_t store_pending(const struct store *st)
 	uint64_t ops = atomic_load(&st->pending);
 	return ops + skeys_pending(st->keys);
 }
+uint64_t store_index_pending(const struct store *st) { return skeys_pending(st->keys); }
 uint64_t store_queue_bytes(const struct store *st) { return atomic_load(&st->queue_bytes); }
 uint64_t store_history_rows(const struct store *st) { return atomic_load(&st->history_rows); }
 bool store_failing(const struct store *st) { return atomic_load(&st->failing) || skeys_failing(st->keys); }

@@ -86,9 +86,12 @@ const char *store_path(const struct store *st);
  * files, its locks not seeing each other's, and the writer's view of it
  * could be rewritten under it. */
 const char *store_file_moved(const struct store *st);
-uint64_t store_pending(const struct store *st);      /* queued, not yet committed */
+/* changes not yet committed: queued, or new routes' keys for the prefix
+ * index (the second count alone: store_index_pending) */
+uint64_t store_pending(const struct store *st);
+uint64_t store_index_pending(const struct store *st);
 uint64_t store_history_rows(const struct store *st); /* committed history rows */
-bool store_failing(const struct store *st);          /* last commit failed */
+bool store_failing(const struct store *st); /* the last commit failed, or the prefix index's */
 /* Committed batches, their total and last commit time (microseconds). */
 void store_batch_stats(const struct store *st, uint64_t *batches, uint64_t *total_us, uint64_t *last_us);
 /* The queue's bytes: ops encoded into chunks (store_queue.h), from the

@@ -136,6 +136,9 @@ enum MHD_Result web_metrics(struct MHD_Connection *c, const struct web_ctx *ctx)
 	              "pathwatch_history_rows_total %llu\n"
 	              "# HELP pathwatch_store_queue_depth Changes not yet committed: queued for the store writer, or new routes' keys for the prefix index.\n"
 	              "# TYPE pathwatch_store_queue_depth gauge\npathwatch_store_queue_depth %llu\n"
+	              "# HELP pathwatch_store_index_pending New routes committed whose keys the prefix index has not yet committed"
+	              " (missing from prefix queries until then).\n"
+	              "# TYPE pathwatch_store_index_pending gauge\npathwatch_store_index_pending %llu\n"
 	              "# HELP pathwatch_store_queue_bytes Memory of the queued changes; the feeds pause above %d.\n"
 	              "# TYPE pathwatch_store_queue_bytes gauge\npathwatch_store_queue_bytes %llu\n"
 	              "# HELP pathwatch_store_batches_total Store transactions committed.\n# TYPE pathwatch_store_batches_total counter\n"
@@ -149,7 +152,8 @@ enum MHD_Result web_metrics(struct MHD_Connection *c, const struct web_ctx *ctx)
 	              "# HELP pathwatch_filter_index_bytes Memory of the index of the RIB browser's as_path and community filters"
 	              " (0 until the first filtered page).\n# TYPE pathwatch_filter_index_bytes gauge\npathwatch_filter_index_bytes %zu\n",
 	              (unsigned long long)atomic_load(&ctx->rib->live_routes), (unsigned long long)store_history_rows(ctx->store),
-	              (unsigned long long)store_pending(ctx->store), STORE_HIGH_WATER,
+	              (unsigned long long)store_pending(ctx->store), (unsigned long long)store_index_pending(ctx->store),
+	              STORE_HIGH_WATER,
 	              (unsigned long long)store_queue_bytes(ctx->store), (unsigned long long)batches, total_us / 1e6, last_us / 1e6,
 	              store_failing(ctx->store), ctx->fidx ? fidx_bytes(ctx->fidx) : 0);
 

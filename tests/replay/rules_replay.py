@@ -307,6 +307,7 @@ def test_live_events_and_metrics(tmp):
         for needle in ('pathwatch_bmp_messages_total{router="FW",type="route_monitoring"}',
                        'pathwatch_routes{router="FW",peer="10.17.11.76",view="post-policy"} 2',
                        "pathwatch_history_rows_total", "pathwatch_store_queue_depth", "pathwatch_store_queue_bytes",
+                       "pathwatch_store_index_pending",
                        "pathwatch_store_batch_seconds_total",
                        'pathwatch_alerts{state="firing"}', 'pathwatch_parse_errors_total{router="CE1",kind="update_errors"} 0',
                        'pathwatch_http_requests_total{endpoint="/api/v1/sites",status="200"}'):

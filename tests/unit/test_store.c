@@ -760,6 +760,7 @@ static void test_prefix_index_failing(void)
 	CHECK(store_failing(st));
 	CHECK_INT(q_int(other, "SELECT count(*) FROM routes"), ==, 100); /* the database takes them */
 	CHECK_INT(store_pending(st), ==, 100);                          /* their keys wait */
+	CHECK_INT(store_index_pending(st), ==, 100);
 	CHECK_INT(q_int(other, "SELECT count(*) FROM route_keys"), ==, 0);
 	sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
 	store_flush(st);
