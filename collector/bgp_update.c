@@ -97,7 +97,11 @@ int bgp_nlri_next(struct bgp_nlri_set *s, struct pw_prefix *p, uint32_t *path_id
 	p->len = len;
 	if (rbuf_bytes(&s->r, p->addr, (len + 7u) / 8))
 		return 0;
-	pw_prefix_mask(p);
+	/* what pw_prefix_mask does, here where the bytes past the length are
+	 * zero already: only the last byte's host bits (every NLRI of a full
+	 * table comes here) */
+	if (len % 8)
+		p->addr[len / 8] &= (uint8_t)(0xff00u >> (len % 8));
 	return 1;
 }
 

@@ -415,6 +415,16 @@ static void test_ipv4_update(void)
 	CHECK(bgp_attrs_find(u.attrs, u.attrs_len, BGP_ATTR_LOCAL_PREF, &v) && v.len == 4 && pw_get32(v.p) == 150);
 	CHECK(!bgp_attrs_find(u.attrs, u.attrs_len, BGP_ATTR_MED, &v));
 
+	/* host bits past the length (routers may leave them set) are cleared;
+	 * the bytes past the length's are not read */
+	static const uint8_t v4[] = { 25, 10, 1, 2, 0xff, 23, 10, 1, 3, 0, 32, 192, 0, 2, 7, 1, 0xff };
+	struct bgp_nlri_set s4 = { rbuf_make(v4, sizeof v4), PW_AFI_IPV4, false };
+	CHECK_STR(nlri_text(s4), "10.1.2.128/25,10.1.2.0/23,0.0.0.0/0,192.0.2.7/32,128.0.0.0/1");
+	static const uint8_t v6[] = { 33, 0x20, 0x01, 0x0d, 0xb8, 0xff, 127, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+				      0, 0, 0, 0, 0, 0, 0, 0xff };
+	struct bgp_nlri_set s6 = { rbuf_make(v6, sizeof v6), PW_AFI_IPV6, false };
+	CHECK_STR(nlri_text(s6), "2001:db8:8000::/33,2001:db8::fe/127");
+
 	/* an empty set renders as nulls and empty arrays */
 	u.attrs_len = 0;
 	j = render(&u, PW_AFI_IPV4);
