@@ -238,7 +238,7 @@ struct store *store_open(const char *path, char *err, size_t n)
 	 * fifth more time at 24 MB, and more at 16 MB, while each 8 MB of cache
 	 * is nearly 2 of the 100 bytes a route of a four-peer table may take
 	 * (bench/README.md). The mapped pages are the kernel's page cache. */
-	sqlite3_exec(st->db, "PRAGMA mmap_size=2147418112", NULL, NULL, NULL); /* as store_query.c: Debian's most */
+	sqlite3_exec(st->db, "PRAGMA mmap_size=" STORE_MMAP_SIZE, NULL, NULL, NULL);
 	if (exec(st->db, "PRAGMA cache_size=-16384", err, n))
 		goto fail;
 	struct stat sb;

@@ -80,6 +80,11 @@ void store_exec_group(struct store *st, const struct store_stmt *stmts, int n);
 struct sqlite3 *store_load_db(struct store *st);
 
 const char *store_path(const struct store *st);
+/* The writer and the readers read the database file (and the readers the
+ * prefix index's) through a shared mapping of up to this many bytes:
+ * 0x7fff0000, Debian's SQLite's most (its MAX_MMAP_SIZE), the first 2 GB
+ * of the file; pages past it, or still in the WAL, are read as before. */
+#define STORE_MMAP_SIZE "2147418112"
 /* NULL while the path still names the file the store opened; else why not.
  * The writer commits nothing then, and no new reader may open the path:
  * SQLite would map the same WAL index twice in this process under two

@@ -59,8 +59,7 @@ void skey_run_add(struct skey_run *r, uint32_t id, const uint8_t *key, size_t le
 {
 	bool v4 = len == PW_PREFIX_KEY_LEN_V4;
 	pw_require(v4 || len == PW_PREFIX_KEY_LEN);
-	if (v4 ? r->n4 == r->cap4 : r->n6 == r->cap6)
-		skey_run_reserve(r, v4 ? r->cap4 + 1024 : 0, v4 ? 0 : r->cap6 + 256);
+	pw_require(v4 ? r->n4 < r->cap4 : r->n6 < r->cap6); /* reserved */
 	if (v4) {
 		struct skey_v4 *k = &r->v4[r->n4++];
 		k->id = id;
@@ -85,6 +84,20 @@ char *skeys_path(const char *db_path)
 	char *p = pw_malloc(n);
 	snprintf(p, n, "%s-keys", db_path);
 	return p;
+}
+
+int skeys_attach(sqlite3 *db, const char *file, const char *schema)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "ATTACH DATABASE ?1 AS %s", schema);
+	sqlite3_stmt *a = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &a, NULL);
+	if (!rc) {
+		sqlite3_bind_text(a, 1, file, -1, SQLITE_STATIC);
+		rc = sqlite3_step(a) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+	}
+	sqlite3_finalize(a);
+	return rc;
 }
 
 /* ------------------------------------------------------------- sorting */
@@ -213,14 +226,14 @@ static size_t write_runs(struct store_keys *k, struct run_node *list)
 	}
 	struct skey_run all = list->run;
 	skey_run_reserve(&all, more4, more6);
-	for (struct run_node *x = list->next; x; x = x->next) {
-		for (size_t i = 0; i < x->run.n4; i++)
-			skey_run_add(&all, x->run.v4[i].id, x->run.v4[i].key, PW_PREFIX_KEY_LEN_V4);
-		for (size_t i = 0; i < x->run.n6; i++)
-			skey_run_add(&all, x->run.v6[i].id, x->run.v6[i].key, PW_PREFIX_KEY_LEN);
-	}
 	for (struct run_node *x = list->next, *next; x; x = next) {
 		next = x->next;
+		if (x->run.n4)
+			memcpy(all.v4 + all.n4, x->run.v4, x->run.n4 * sizeof *all.v4);
+		if (x->run.n6)
+			memcpy(all.v6 + all.n6, x->run.v6, x->run.n6 * sizeof *all.v6);
+		all.n4 += x->run.n4;
+		all.n6 += x->run.n6;
 		skey_run_free(&x->run);
 		free(x);
 	}
@@ -448,13 +461,7 @@ static int open_index(struct store_keys *k, const char *db_path, char *err, size
 		snprintf(err, n, "cannot open the prefix index %s: %s", k->path, sqlite3_errmsg(k->db));
 		return rc;
 	}
-	sqlite3_stmt *a = NULL;
-	if (!(rc = sqlite3_prepare_v2(k->db, "ATTACH DATABASE ?1 AS db", -1, &a, NULL))) {
-		sqlite3_bind_text(a, 1, db_path, -1, SQLITE_STATIC);
-		rc = step(a);
-		sqlite3_finalize(a);
-	}
-	if (rc) {
+	if ((rc = skeys_attach(k->db, db_path, "db"))) {
 		snprintf(err, n, "cannot attach %s to the prefix index: %s", db_path, sqlite3_errmsg(k->db));
 		return rc;
 	}

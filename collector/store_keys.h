@@ -53,13 +53,17 @@ struct skey_run {
 	size_t n4, n6, cap4, cap6;
 };
 /* Room for `more` keys of each family (so that a run grows by what it
- * needs, not by doubling). */
+ * needs, not by doubling); skey_run_add adds into the room reserved. */
 void skey_run_reserve(struct skey_run *r, size_t more4, size_t more6);
 void skey_run_add(struct skey_run *r, uint32_t id, const uint8_t *key, size_t len);
 void skey_run_free(struct skey_run *r);
 
 /* The index file's name for the database at db_path (malloc'd). */
 char *skeys_path(const char *db_path);
+/* Attaches `file` to db as `schema` (a name of ours, not the user's): the
+ * readers attach the index as "keys", the index attaches the database as
+ * "db" to catch up. An SQLite code. */
+int skeys_attach(sqlite3 *db, const char *file, const char *schema);
 /* Opens (creating if needed) the index of the database at db_path (opened
  * and migrated by the store) and brings it up to date with its routes.
  * NULL on failure, with a message in err. */

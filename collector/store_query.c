@@ -23,6 +23,7 @@
 #include "common/text.h"
 #include "rib_event.h"
 #include "route_filter.h"
+#include "store.h"
 #include "store_keys.h"
 
 sqlite3 *store_reader_open(const char *path, char *err, size_t n)
@@ -41,28 +42,19 @@ sqlite3 *store_reader_open(const char *path, char *err, size_t n)
 	 * read as before. The mapping is address space: the pages it touches
 	 * are the kernel's page cache, shared by every connection (they show
 	 * in the process's RSS as file pages, which the kernel can reclaim).
-	 * 0x7fff0000 is Debian's SQLite's most (its MAX_MMAP_SIZE): the first
-	 * 2 GB of the file, some 15M routes at ~130 bytes each; pages past that
-	 * are read with pread() as before. */
-	sqlite3_exec(db, "PRAGMA mmap_size=2147418112", NULL, NULL, NULL);
+	 * STORE_MMAP_SIZE covers some 15M routes at ~130 bytes each. */
+	sqlite3_exec(db, "PRAGMA mmap_size=" STORE_MMAP_SIZE, NULL, NULL, NULL);
 	/* route_keys is in the prefix index's file (store_keys.h), attached
 	 * read-only as this connection is; the queries name it unqualified */
 	char *keys = skeys_path(path);
-	sqlite3_stmt *a = NULL;
-	int rc = sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS keys", -1, &a, NULL);
-	if (a) {
-		sqlite3_bind_text(a, 1, keys, -1, SQLITE_STATIC);
-		rc = sqlite3_step(a) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-		sqlite3_finalize(a);
-	}
-	if (rc != SQLITE_OK) {
+	if (skeys_attach(db, keys, "keys") != SQLITE_OK) {
 		snprintf(err, n, "cannot open the prefix index %s read-only: %s", keys, sqlite3_errmsg(db));
 		free(keys);
 		sqlite3_close(db);
 		return NULL;
 	}
 	free(keys);
-	sqlite3_exec(db, "PRAGMA keys.mmap_size=2147418112", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA keys.mmap_size=" STORE_MMAP_SIZE, NULL, NULL, NULL);
 	if (rf_register(db) != SQLITE_OK) {
 		snprintf(err, n, "cannot register the route filters on %s: %s", path, sqlite3_errmsg(db));
 		sqlite3_close(db);

@@ -543,6 +543,21 @@ static void test_migration_006(void)
 	rib_free(rib);
 }
 
+/* A store on the existing database `name`, its RIB loaded into a new one
+ * (*rib), started (the test's thread is the rib's). */
+static struct store *start_loaded(const char *name, struct rib **rib)
+{
+	struct store *st = open_store(name);
+	if (!CHECK(st))
+		return NULL;
+	struct rib_config cfg = { .resync_timeout_ms = 60000 };
+	*rib = rib_new(&cfg);
+	char err[256] = "";
+	CHECK_INT(store_load(st, *rib, err, sizeof err), ==, 0);
+	store_start(st, *rib);
+	return st;
+}
+
 /* A database written before migration 007 (history found by its
  * (route_id, time) index) gets its chains; rows written after the
  * migration continue them, with ids above every pruned row's. */
@@ -567,8 +582,9 @@ static void test_migration_007(void)
 	if (!write_v5_db("old7.db", old, path, sizeof path))
 		return;
 
-	struct store *st = open_store("old7.db");
-	if (!CHECK(st))
+	struct rib *rib;
+	struct store *st = start_loaded("old7.db", &rib);
+	if (!st)
 		return;
 	sqlite3 *other = open_other(path);
 	CHECK_INT(q_int(other, "PRAGMA user_version"), >=, 7);
@@ -577,11 +593,6 @@ static void test_migration_007(void)
 		  ==, 1);
 	CHECK_INT(q_int(other, "SELECT group_concat(hist) = '5,7' FROM routes"), ==, 1);
 
-	struct rib_config cfg = { .resync_timeout_ms = 60000 };
-	struct rib *rib = rib_new(&cfg);
-	char err[256] = "";
-	CHECK_INT(store_load(st, rib, err, sizeof err), ==, 0);
-	store_start(st, rib);
 	struct rib_peer *peer = r1_peer_up(rib);
 	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
 	struct pw_prefix p1 = pfx("10.0.0.0/24"), p2 = pfx("10.0.1.0/24");
@@ -614,14 +625,10 @@ static void test_migration_007(void)
  * the index holds every key (total routes). */
 static void add_routes(const char *name, uint32_t base, uint32_t n, const char *const *list, int64_t total)
 {
-	struct store *st = open_store(name);
-	if (!CHECK(st))
+	struct rib *rib;
+	struct store *st = start_loaded(name, &rib);
+	if (!st)
 		return;
-	struct rib_config cfg = { .resync_timeout_ms = 60000 };
-	struct rib *rib = rib_new(&cfg);
-	char err[256] = "";
-	CHECK_INT(store_load(st, rib, err, sizeof err), ==, 0);
-	store_start(st, rib);
 	struct rib_peer *peer = r1_peer_up(rib);
 	struct rib_attrset *a = rib_attrs_intern(rib, set_a, sizeof set_a);
 	for (uint32_t i = 0; i < n; i++) {
